@@ -1,0 +1,68 @@
+/*  zc_testsite — the project's own test web site (libmicrohttpd).
+
+    Serves a deterministic site of N generated pages (same seed, same site)
+    on a main listener, plus an "external" listener that pages link to but
+    the crawler must never visit (scope). It knows its ground truth: the set
+    of canonical URLs reachable from "/" within the main host, their titles
+    and the outcome a correct crawler records for each. Every request is
+    logged (listener, method, path, status) to a file and counted.
+
+    Fixed paths on the main listener (besides the generated pages):
+      /                 home, links into the generated pages
+      /p/N.html         generated pages (also reached with ?query forms)
+      /gzip.html        served with Content-Encoding: gzip
+      /redirect/1       302 -> /redirect/2 -> 301 /redirect/3 -> 302 /redirect/final.html
+      /slow.html        answers after slow_ms (the crawler's timeout must be shorter)
+      /big.html         big_bytes of HTML (larger than the crawler's max body)
+      /robots.txt       404 for now
+    The generator may also emit links to the external listener and non-http
+    links (mailto:, javascript:) that a crawler must ignore.
+
+    The same site can be written to a directory (for nginx-based benchmarks).
+*/
+#ifndef ZC_TESTSITE_H_INCLUDED
+#define ZC_TESTSITE_H_INCLUDED
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t pages;             //  generated pages (0 = 100)
+    uint64_t seed;              //  generator seed
+    const char *host;           //  listen address of both listeners ("127.0.0.1")
+    int port;                   //  main listener port, 0 = any
+    int external_port;          //  external listener port, 0 = any
+    int slow_ms;                //  /slow.html delay (0 = 5000)
+    size_t big_bytes;           //  /big.html size (0 = 2 MiB)
+    const char *log_path;       //  request log (NULL = none)
+} zc_testsite_config_t;
+
+typedef struct zc_testsite zc_testsite_t;
+
+//  Starts both listeners. Returns NULL (logged) if a listener cannot start.
+zc_testsite_t *zc_testsite_new (const zc_testsite_config_t *config);
+
+//  Stops the listeners and frees everything. NULL-safe; sets *self_p = NULL.
+void zc_testsite_destroy (zc_testsite_t **self_p);
+
+//  "http://HOST:PORT" of the main and external listeners. Borrowed.
+const char *zc_testsite_url (zc_testsite_t *self);
+const char *zc_testsite_external_url (zc_testsite_t *self);
+
+//  The ground truth as a new JSON object (caller decrefs):
+//  { "seed": "/"-URL, "pages": [ {"url", "title", "final_url"} ... ] (every
+//    reachable URL that ends in an item, canonical),
+//    "errors": [ {"url", "reason"} ... ] (slow -> "timeout", big -> "too_large"),
+//    "external": external base URL }
+json_t *zc_testsite_truth (zc_testsite_t *self);
+
+//  Requests served so far on the main / external listener.
+uint64_t zc_testsite_hits (zc_testsite_t *self);
+uint64_t zc_testsite_external_hits (zc_testsite_t *self);
+
+//  Writes every generated page under DIR as files (DIR/index.html,
+//  DIR/p/N.html, ...). Returns 0 or -1.
+int zc_testsite_write_dir (const zc_testsite_config_t *config, const char *dir);
+
+#endif
