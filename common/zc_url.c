@@ -1,0 +1,420 @@
+/*  zc_url — URL resolution and canonicalisation on top of curl_url.
+
+    Resolving one link costs one curl_url_dup of the page's parsed base, one
+    curl_url_set and one curl_url_get; everything else is a single linear
+    pass over the href (s_clean) and over the result (s_lowercase_host).
+
+    Why the pre-pass instead of CURLU_URLENCODE: libcurl 7.88 encodes a space
+    in the query as '+' (which changes the meaning of the URL), writes
+    lowercase hex (so "%C3%A9" and "é" would give two canonical forms) and
+    passes '<', '"', '|' ... through. s_clean does what a browser does to an
+    href before parsing it:
+      - strips leading/trailing C0 controls and spaces, removes TAB/CR/LF;
+      - cuts the fragment at the first '#' (so "#x" and "" resolve to the
+        page itself, which curl 7.88 gets wrong: it returns the directory);
+      - turns '\' into '/' before the query, as browsers do for http(s);
+      - drops "http:" from "http:g" when the base has the same scheme (RFC
+        3986 5.2.2 non-strict mode, what browsers do);
+      - percent-encodes, outside the authority, every byte that may not
+        appear in a URI (controls, space, non-ASCII, "<>\^`{|}, and a '%'
+        not followed by two hex digits) with uppercase hex.
+    The authority is left alone (IDN is out of scope: curl keeps the bytes).
+
+    libcurl lowercases the scheme and drops a default port on request, but
+    keeps the host's case, so s_lowercase_host lowercases the host in the
+    output string (not the userinfo, which is case-sensitive).
+*/
+#include "zc_url.h"
+
+#include "zc_util.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct zc_url_base {
+    CURLU *url;      //  owned; parsed canonical base, no fragment
+    char *canonical; //  owned; its canonical string (what "" and "#x" resolve to)
+};
+
+static void
+s_out_of_memory (void)
+{
+    fprintf (stderr, "zcrawl: out of memory\n");
+    abort ();
+}
+
+static zc_url_status_t
+s_status_from_curl (CURLUcode rc)
+{
+    if (rc == CURLUE_OUT_OF_MEMORY)
+        s_out_of_memory ();
+    return rc == CURLUE_UNSUPPORTED_SCHEME ? ZC_URL_SCHEME : ZC_URL_MALFORMED;
+}
+
+static void
+s_set_status (zc_url_status_t *status, zc_url_status_t value)
+{
+    if (status)
+        *status = value;
+}
+
+static bool
+s_is_c0_or_space (unsigned char c)
+{
+    return c <= 0x20;
+}
+
+static bool
+s_is_hex (char c)
+{
+    return isxdigit ((unsigned char)c) != 0;
+}
+
+//  Bytes that may not appear literally in a URI outside the authority.
+static bool
+s_needs_encoding (unsigned char c)
+{
+    return c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+           c == '`' || c == '{' || c == '|' || c == '}';
+}
+
+//  Length of the scheme of S (without ':'), or 0 if S has none.
+static size_t
+s_scheme_length (const char *s)
+{
+    if (!isalpha ((unsigned char)s[0]))
+        return 0;
+    size_t i = 1;
+    while (isalnum ((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+        i++;
+    return s[i] == ':' ? i : 0;
+}
+
+//  First pass: trim, remove TAB/CR/LF, cut at '#', '\' -> '/' before '?'.
+//  Writes into BUF (SIZE bytes incl. NUL). Returns the length or -1 if too
+//  long.
+static long
+s_strip (const char *href, char *buf, size_t size)
+{
+    const unsigned char *start = (const unsigned char *)href;
+    while (*start && s_is_c0_or_space (*start))
+        start++;
+    const unsigned char *end = start + strlen ((const char *)start);
+    while (end > start && s_is_c0_or_space (end[-1]))
+        end--;
+
+    size_t len = 0;
+    bool in_query = false;
+    for (const unsigned char *p = start; p < end; p++) {
+        unsigned char c = *p;
+        if (c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (c == '#')
+            break;
+        if (c == '?')
+            in_query = true;
+        else if (c == '\\' && !in_query)
+            c = '/';
+        if (len + 1 >= size)
+            return -1;
+        buf[len++] = (char)c;
+    }
+    buf[len] = 0;
+    return (long)len;
+}
+
+//  Second pass: percent-encodes outside the authority. Returns the length
+//  or -1 if the result does not fit in SIZE bytes.
+static long
+s_encode (const char *in, char *buf, size_t size)
+{
+    //  Find the authority span [auth_start, auth_end): "//" at the start, or
+    //  right after "scheme:".
+    size_t scheme_len = s_scheme_length (in);
+    size_t after_scheme = scheme_len ? scheme_len + 1 : 0;
+    size_t auth_start = (size_t)-1, auth_end = (size_t)-1;
+    if (in[after_scheme] == '/' && in[after_scheme + 1] == '/') {
+        auth_start = after_scheme + 2;
+        auth_end = auth_start + strcspn (in + auth_start, "/?");
+    }
+    size_t len = 0;
+    for (size_t i = 0; in[i]; i++) {
+        unsigned char c = (unsigned char)in[i];
+        bool in_authority = i >= auth_start && i < auth_end;
+        bool bad_percent = c == '%' && !(s_is_hex (in[i + 1]) && s_is_hex (in[i + 2]));
+        if (!in_authority && (s_needs_encoding (c) || bad_percent)) {
+            if (len + 3 >= size)
+                return -1;
+            buf[len++] = '%';
+            buf[len++] = "0123456789ABCDEF"[c >> 4];
+            buf[len++] = "0123456789ABCDEF"[c & 15];
+        } else {
+            if (len + 1 >= size)
+                return -1;
+            buf[len++] = (char)c;
+        }
+    }
+    buf[len] = 0;
+    return (long)len;
+}
+
+//  Cleans HREF into OUT (ZC_URL_MAX_BYTES + 1 bytes). BASE_SCHEME (NULL if
+//  none) enables the "http:g" rule. Returns 0 or -1 (too long).
+static int
+s_clean (const char *href, const char *base_scheme, char *out)
+{
+    char stripped[ZC_URL_MAX_BYTES + 1];
+    if (s_strip (href, stripped, sizeof stripped) < 0)
+        return -1;
+    const char *from = stripped;
+    size_t scheme_len = s_scheme_length (stripped);
+    if (base_scheme && scheme_len == strlen (base_scheme) &&
+        strncasecmp (stripped, base_scheme, scheme_len) == 0 &&
+        strncmp (stripped + scheme_len + 1, "//", 2) != 0)
+        from = stripped + scheme_len + 1;
+    return s_encode (from, out, ZC_URL_MAX_BYTES + 1) < 0 ? -1 : 0;
+}
+
+//  Lowercases the host of an absolute URL string in place.
+static void
+s_lowercase_host (char *url)
+{
+    char *auth = strstr (url, "://");
+    if (!auth)
+        return;
+    auth += 3;
+    size_t auth_len = strcspn (auth, "/?#");
+    char *host = auth;
+    for (size_t i = 0; i < auth_len; i++)
+        if (auth[i] == '@')
+            host = auth + i + 1;
+    for (char *p = host; p < auth + auth_len; p++)
+        *p = (char)tolower ((unsigned char)*p);
+}
+
+static bool
+s_is_http (const char *url)
+{
+    return strncmp (url, "http://", 7) == 0 || strncmp (url, "https://", 8) == 0;
+}
+
+//  Gets the canonical string from U (a parsed URL). Returns a new string
+//  (malloc) or NULL with *status.
+static char *
+s_get_canonical (CURLU *u, zc_url_status_t *status)
+{
+    char *out = NULL;
+    CURLUcode rc = curl_url_get (u, CURLUPART_URL, &out, CURLU_NO_DEFAULT_PORT);
+    if (rc != CURLUE_OK) {
+        s_set_status (status, s_status_from_curl (rc));
+        return NULL;
+    }
+    if (!s_is_http (out)) {
+        curl_free (out);
+        s_set_status (status, ZC_URL_SCHEME);
+        return NULL;
+    }
+    if (strlen (out) > ZC_URL_MAX_BYTES) {
+        curl_free (out);
+        s_set_status (status, ZC_URL_TOO_LONG);
+        return NULL;
+    }
+    s_lowercase_host (out);
+    //  Hand out malloc memory so callers free() it (curl_free may differ).
+    char *copy = zc_strdup (out);
+    curl_free (out);
+    s_set_status (status, ZC_URL_OK);
+    return copy;
+}
+
+//  Parses absolute URL into a new handle; returns it with its canonical
+//  string in *canonical, or NULL with *status.
+static CURLU *
+s_parse_absolute (const char *url, char **canonical, zc_url_status_t *status)
+{
+    char clean[ZC_URL_MAX_BYTES + 1];
+    if (s_clean (url, NULL, clean) != 0) {
+        s_set_status (status, ZC_URL_TOO_LONG);
+        return NULL;
+    }
+    CURLU *u = curl_url ();
+    if (!u)
+        s_out_of_memory ();
+    CURLUcode rc = curl_url_set (u, CURLUPART_URL, clean, 0);
+    if (rc != CURLUE_OK) {
+        curl_url_cleanup (u);
+        s_set_status (status, s_status_from_curl (rc));
+        return NULL;
+    }
+    *canonical = s_get_canonical (u, status);
+    if (!*canonical) {
+        curl_url_cleanup (u);
+        return NULL;
+    }
+    return u;
+}
+
+zc_url_base_t *
+zc_url_base_new (const char *base_url, zc_url_status_t *status)
+{
+    assert (base_url);
+    char *canonical = NULL;
+    CURLU *u = s_parse_absolute (base_url, &canonical, status);
+    if (!u)
+        return NULL;
+    zc_url_base_t *self = zc_malloc (sizeof *self);
+    self->url = u;
+    self->canonical = canonical;
+    return self;
+}
+
+void
+zc_url_base_destroy (zc_url_base_t **self_p)
+{
+    assert (self_p);
+    zc_url_base_t *self = *self_p;
+    if (!self)
+        return;
+    curl_url_cleanup (self->url);
+    free (self->canonical);
+    free (self);
+    *self_p = NULL;
+}
+
+char *
+zc_url_base_resolve (zc_url_base_t *self, const char *href, zc_url_status_t *status)
+{
+    assert (self);
+    assert (href);
+    char clean[ZC_URL_MAX_BYTES + 1];
+    const char *base_scheme = strncmp (self->canonical, "https:", 6) == 0 ? "https" : "http";
+    if (s_clean (href, base_scheme, clean) != 0) {
+        s_set_status (status, ZC_URL_TOO_LONG);
+        return NULL;
+    }
+    //  An empty reference (after the fragment is cut) is the page itself.
+    if (clean[0] == 0) {
+        s_set_status (status, ZC_URL_OK);
+        return zc_strdup (self->canonical);
+    }
+    CURLU *u = curl_url_dup (self->url);
+    if (!u)
+        s_out_of_memory ();
+    CURLUcode rc = curl_url_set (u, CURLUPART_URL, clean, 0);
+    char *result = NULL;
+    if (rc == CURLUE_OK)
+        result = s_get_canonical (u, status);
+    else
+        s_set_status (status, s_status_from_curl (rc));
+    curl_url_cleanup (u);
+    return result;
+}
+
+int
+zc_url_base_rebase (zc_url_base_t *self, const char *href)
+{
+    assert (self);
+    char *resolved = zc_url_base_resolve (self, href, NULL);
+    if (!resolved)
+        return -1;
+    char *canonical = NULL;
+    CURLU *u = s_parse_absolute (resolved, &canonical, NULL);
+    free (resolved);
+    if (!u)
+        return -1;
+    curl_url_cleanup (self->url);
+    free (self->canonical);
+    self->url = u;
+    self->canonical = canonical;
+    return 0;
+}
+
+char *
+zc_url_canonical (const char *url, zc_url_status_t *status)
+{
+    assert (url);
+    char *canonical = NULL;
+    CURLU *u = s_parse_absolute (url, &canonical, status);
+    if (!u)
+        return NULL;
+    curl_url_cleanup (u);
+    return canonical;
+}
+
+int
+zc_url_host_key (const char *url, char *buf, size_t size)
+{
+    assert (url);
+    assert (buf);
+    const char *auth;
+    const char *default_port;
+    if (strncmp (url, "http://", 7) == 0) {
+        auth = url + 7;
+        default_port = "80";
+    } else if (strncmp (url, "https://", 8) == 0) {
+        auth = url + 8;
+        default_port = "443";
+    } else
+        return -1;
+    size_t auth_len = strcspn (auth, "/?#");
+    const char *auth_end = auth + auth_len;
+    const char *host = auth;
+    for (const char *p = auth; p < auth_end; p++)
+        if (*p == '@')
+            host = p + 1;
+    const char *host_end;
+    if (*host == '[') {
+        host_end = memchr (host, ']', (size_t)(auth_end - host));
+        if (!host_end)
+            return -1;
+        host_end++;
+    } else {
+        host_end = memchr (host, ':', (size_t)(auth_end - host));
+        if (!host_end)
+            host_end = auth_end;
+    }
+    if (host_end == host)
+        return -1;
+    const char *port = default_port;
+    int port_len = (int)strlen (default_port);
+    if (host_end < auth_end) {
+        if (*host_end != ':' || host_end + 1 == auth_end)
+            return -1;
+        port = host_end + 1;
+        port_len = (int)(auth_end - port);
+        for (int i = 0; i < port_len; i++)
+            if (!isdigit ((unsigned char)port[i]))
+                return -1;
+    }
+    int n = snprintf (buf, size, "%.*s:%.*s", (int)(host_end - host), host, port_len, port);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return 0;
+}
+
+uint64_t
+zc_url_fingerprint (const char *url)
+{
+    assert (url);
+    return zc_hash64 (url, strlen (url));
+}
+
+const char *
+zc_url_status_str (zc_url_status_t status)
+{
+    switch (status) {
+    case ZC_URL_OK:
+        return "ok";
+    case ZC_URL_MALFORMED:
+        return "malformed URL";
+    case ZC_URL_SCHEME:
+        return "not an http(s) URL";
+    case ZC_URL_TOO_LONG:
+        return "URL too long";
+    }
+    return "?";
+}
