@@ -1,0 +1,297 @@
+/*  zc_frontier — per-host FIFO queues plus a min-heap of eligible hosts.
+
+    A host is in the heap exactly when it has queued URLs and is under its
+    in-flight limit; its heap key is (next allowed time, insertion sequence).
+    The sequence breaks ties in insertion order, so with no delay the hosts
+    are served round-robin instead of in whatever order the heap happens to
+    keep equal keys.
+
+    Host records are kept for the life of the frontier (one crawl): they
+    remember the next allowed time, which must survive a host going idle and
+    coming back. Queues are growable ring buffers of {url, depth}: one malloc
+    per URL (its string), amortised O(1) push and pop.
+*/
+#include "zc_frontier.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zc_util.h"
+
+#define ZC_FRONTIER_DEFAULT_CONCURRENCY 8
+#define ZC_FRONTIER_NOT_IN_HEAP SIZE_MAX
+
+typedef struct {
+    char *url; //  owned
+    uint32_t depth;
+} s_item_t;
+
+typedef struct {
+    char *key;       //  owned
+    s_item_t *items; //  owned ring buffer
+    size_t capacity; //  0 or power of two
+    size_t head;     //  index of the oldest item
+    size_t count;
+    size_t in_flight;
+    int64_t next_ms;   //  may be fetched at or after this time
+    uint64_t seq;      //  heap tie-breaker, set on each heap insert
+    size_t heap_index; //  ZC_FRONTIER_NOT_IN_HEAP when not in the heap
+} s_host_t;
+
+struct zc_frontier {
+    zc_frontier_config_t config;
+    zhashx_t *hosts; //  owned: key -> s_host_t (owned)
+    s_host_t **heap; //  owned array; hosts borrowed from HOSTS
+    size_t heap_size;
+    size_t heap_capacity;
+    uint64_t next_seq;
+    size_t queued;
+    size_t in_flight;
+};
+
+static void
+s_host_destroy (void **item_p)
+{
+    s_host_t *host = (s_host_t *)*item_p;
+    if (!host)
+        return;
+    for (size_t i = 0; i < host->count; i++)
+        free (host->items[(host->head + i) & (host->capacity - 1)].url);
+    free (host->items);
+    free (host->key);
+    free (host);
+    *item_p = NULL;
+}
+
+zc_frontier_t *
+zc_frontier_new (const zc_frontier_config_t *config)
+{
+    assert (config);
+    zc_frontier_t *self = (zc_frontier_t *)zmalloc (sizeof (zc_frontier_t));
+    self->config = *config;
+    if (self->config.host_concurrency == 0)
+        self->config.host_concurrency = ZC_FRONTIER_DEFAULT_CONCURRENCY;
+    self->hosts = zhashx_new ();
+    zhashx_set_destructor (self->hosts, s_host_destroy);
+    return self;
+}
+
+void
+zc_frontier_destroy (zc_frontier_t **self_p)
+{
+    assert (self_p);
+    zc_frontier_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->hosts);
+    free (self->heap);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Heap order: earlier next_ms first, then earlier insertion.
+static int
+s_before (const s_host_t *a, const s_host_t *b)
+{
+    if (a->next_ms != b->next_ms)
+        return a->next_ms < b->next_ms;
+    return a->seq < b->seq;
+}
+
+static void
+s_heap_set (zc_frontier_t *self, size_t index, s_host_t *host)
+{
+    self->heap[index] = host;
+    host->heap_index = index;
+}
+
+static void
+s_sift_up (zc_frontier_t *self, size_t index)
+{
+    s_host_t *host = self->heap[index];
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (!s_before (host, self->heap[parent]))
+            break;
+        s_heap_set (self, index, self->heap[parent]);
+        index = parent;
+    }
+    s_heap_set (self, index, host);
+}
+
+static void
+s_sift_down (zc_frontier_t *self, size_t index)
+{
+    s_host_t *host = self->heap[index];
+    while (1) {
+        size_t child = 2 * index + 1;
+        if (child >= self->heap_size)
+            break;
+        if (child + 1 < self->heap_size && s_before (self->heap[child + 1], self->heap[child]))
+            child++;
+        if (!s_before (self->heap[child], host))
+            break;
+        s_heap_set (self, index, self->heap[child]);
+        index = child;
+    }
+    s_heap_set (self, index, host);
+}
+
+static void
+s_heap_insert (zc_frontier_t *self, s_host_t *host)
+{
+    assert (host->heap_index == ZC_FRONTIER_NOT_IN_HEAP);
+    if (self->heap_size == self->heap_capacity) {
+        self->heap_capacity = self->heap_capacity ? self->heap_capacity * 2 : 64;
+        self->heap = (s_host_t **)realloc (self->heap, self->heap_capacity * sizeof (s_host_t *));
+        if (!self->heap) {
+            fprintf (stderr, "zcrawl: out of memory\n");
+            abort ();
+        }
+    }
+    host->seq = self->next_seq++;
+    self->heap[self->heap_size] = host;
+    host->heap_index = self->heap_size++;
+    s_sift_up (self, host->heap_index);
+}
+
+static void
+s_heap_remove (zc_frontier_t *self, s_host_t *host)
+{
+    size_t index = host->heap_index;
+    assert (index < self->heap_size && self->heap[index] == host);
+    host->heap_index = ZC_FRONTIER_NOT_IN_HEAP;
+    self->heap_size--;
+    if (index == self->heap_size)
+        return;
+    //  Move the last host into the hole, then restore the order either way
+    s_host_t *moved = self->heap[self->heap_size];
+    s_heap_set (self, index, moved);
+    if (index > 0 && s_before (moved, self->heap[(index - 1) / 2]))
+        s_sift_up (self, index);
+    else
+        s_sift_down (self, index);
+}
+
+//  Puts HOST in the heap if it is eligible and not there yet.
+static void
+s_host_reconsider (zc_frontier_t *self, s_host_t *host)
+{
+    if (host->heap_index == ZC_FRONTIER_NOT_IN_HEAP && host->count > 0 &&
+        host->in_flight < self->config.host_concurrency)
+        s_heap_insert (self, host);
+}
+
+void
+zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth)
+{
+    assert (self);
+    assert (url);
+    assert (host_key);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host) {
+        host = (s_host_t *)zmalloc (sizeof (s_host_t));
+        host->key = zc_strdup (host_key);
+        host->heap_index = ZC_FRONTIER_NOT_IN_HEAP;
+        int rc = zhashx_insert (self->hosts, host_key, host);
+        assert (rc == 0);
+    }
+    if (host->count == host->capacity) {
+        //  Grow the ring and unwrap it so the oldest item is at index 0
+        size_t capacity = host->capacity ? host->capacity * 2 : 4;
+        s_item_t *items = (s_item_t *)zmalloc (capacity * sizeof (s_item_t));
+        for (size_t i = 0; i < host->count; i++)
+            items[i] = host->items[(host->head + i) & (host->capacity - 1)];
+        free (host->items);
+        host->items = items;
+        host->capacity = capacity;
+        host->head = 0;
+    }
+    s_item_t *item = &host->items[(host->head + host->count) & (host->capacity - 1)];
+    item->url = zc_strdup (url);
+    item->depth = depth;
+    host->count++;
+    self->queued++;
+    s_host_reconsider (self, host);
+}
+
+int
+zc_frontier_pop (zc_frontier_t *self, int64_t now_ms, zc_frontier_entry_t *out)
+{
+    assert (self);
+    assert (out);
+    if (self->heap_size == 0 || self->heap[0]->next_ms > now_ms)
+        return -1;
+    s_host_t *host = self->heap[0];
+    s_heap_remove (self, host);
+
+    s_item_t *item = &host->items[host->head];
+    out->url = item->url;
+    out->host_key = zc_strdup (host->key);
+    out->depth = item->depth;
+    item->url = NULL;
+    host->head = (host->head + 1) & (host->capacity - 1);
+    host->count--;
+    self->queued--;
+
+    host->in_flight++;
+    self->in_flight++;
+    host->next_ms = now_ms + (int64_t)self->config.host_delay_ms;
+    s_host_reconsider (self, host);
+    return 0;
+}
+
+int
+zc_frontier_done (zc_frontier_t *self, const char *host_key, int64_t now_ms)
+{
+    assert (self);
+    assert (host_key);
+    (void)now_ms; //  kept for per-host back-off (Retry-After) later
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host || host->in_flight == 0)
+        return -1;
+    host->in_flight--;
+    self->in_flight--;
+    s_host_reconsider (self, host);
+    return 0;
+}
+
+int64_t
+zc_frontier_next_ready_ms (zc_frontier_t *self)
+{
+    assert (self);
+    return self->heap_size ? self->heap[0]->next_ms : -1;
+}
+
+size_t
+zc_frontier_queued (zc_frontier_t *self)
+{
+    assert (self);
+    return self->queued;
+}
+
+size_t
+zc_frontier_in_flight (zc_frontier_t *self)
+{
+    assert (self);
+    return self->in_flight;
+}
+
+size_t
+zc_frontier_hosts (zc_frontier_t *self)
+{
+    assert (self);
+    return zhashx_size (self->hosts);
+}
+
+void
+zc_frontier_entry_clear (zc_frontier_entry_t *entry)
+{
+    if (!entry)
+        return;
+    free (entry->url);
+    free (entry->host_key);
+    memset (entry, 0, sizeof *entry);
+}

@@ -1,0 +1,333 @@
+/*  zc_sink — JSON Lines output of one crawl (see zc_sink.h for the format).
+
+    Each line is built as a jansson object, serialised with json_dumpb into
+    a reusable buffer, and appended with one fwrite to a fully buffered
+    FILE*. jansson refuses strings that are not valid UTF-8, and pages in the
+    wild are full of them, so every string goes through
+    zc_sink_utf8_sanitize first (invalid sequences -> U+FFFD, following the
+    Unicode "maximal subpart" practice).
+*/
+#include "zc_sink.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zc_util.h"
+
+#define ZC_SINK_FILE_BUFFER (64 * 1024)
+
+struct zc_sink {
+    char *crawl_id;    //  owned
+    char *items_path;  //  owned
+    char *errors_path; //  owned
+    FILE *items;       //  owned
+    FILE *errors;      //  owned
+    char *line;        //  owned serialisation buffer
+    size_t line_size;
+    uint64_t item_count;
+    uint64_t error_count;
+    bool write_failed; //  logged once
+};
+
+zc_sink_t *
+zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id)
+{
+    assert (items_path);
+    assert (errors_path);
+    assert (crawl_id);
+    zc_sink_t *self = (zc_sink_t *)zmalloc (sizeof (zc_sink_t));
+    self->crawl_id = zc_strdup (crawl_id);
+    self->items_path = zc_strdup (items_path);
+    self->errors_path = zc_strdup (errors_path);
+    self->items = fopen (items_path, "a");
+    if (self->items)
+        self->errors = fopen (errors_path, "a");
+    if (!self->items || !self->errors) {
+        int saved = errno;
+        zc_sink_destroy (&self);
+        errno = saved;
+        return NULL;
+    }
+    //  setvbuf cannot fail with a NULL buffer and a valid mode in glibc, but
+    //  a failure would only mean a smaller buffer
+    (void)setvbuf (self->items, NULL, _IOFBF, ZC_SINK_FILE_BUFFER);
+    (void)setvbuf (self->errors, NULL, _IOFBF, ZC_SINK_FILE_BUFFER);
+    self->line_size = 4096;
+    self->line = (char *)zc_malloc (self->line_size);
+    return self;
+}
+
+static int
+s_close (zc_sink_t *self, FILE **file_p, const char *path)
+{
+    if (!*file_p)
+        return 0;
+    int rc = fclose (*file_p);
+    *file_p = NULL;
+    if (rc != 0) {
+        zsys_error ("zc_sink: closing %s failed: %s", path, strerror (errno));
+        self->write_failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+void
+zc_sink_destroy (zc_sink_t **self_p)
+{
+    assert (self_p);
+    zc_sink_t *self = *self_p;
+    if (!self)
+        return;
+    (void)s_close (self, &self->items, self->items_path);
+    (void)s_close (self, &self->errors, self->errors_path);
+    free (self->line);
+    free (self->crawl_id);
+    free (self->items_path);
+    free (self->errors_path);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Length of the valid UTF-8 sequence at P (at most N bytes), or 0 if the
+//  bytes there are not one; *CONSUMED gets the length of the maximal prefix
+//  of a valid sequence (>= 1) to skip when the sequence is invalid.
+static size_t
+s_utf8_sequence (const unsigned char *p, size_t n, size_t *consumed)
+{
+    unsigned char c = p[0];
+    *consumed = 1;
+    if (c < 0x80)
+        return 1;
+    size_t length;
+    unsigned char lo = 0x80, hi = 0xBF; //  allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF)
+        length = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        length = 3;
+        if (c == 0xE0)
+            lo = 0xA0; //  no overlong forms
+        else if (c == 0xED)
+            hi = 0x9F; //  no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        length = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; //  nothing above U+10FFFF
+    } else
+        return 0;
+    for (size_t i = 1; i < length; i++) {
+        if (i >= n)
+            return 0;
+        unsigned char min = i == 1 ? lo : 0x80;
+        unsigned char max = i == 1 ? hi : 0xBF;
+        if (p[i] < min || p[i] > max)
+            return 0;
+        *consumed = i + 1;
+    }
+    return length;
+}
+
+char *
+zc_sink_utf8_sanitize (const char *data, size_t size)
+{
+    //  Worst case: every byte becomes 3 bytes of U+FFFD
+    char *out = (char *)zc_malloc (size * 3 + 1);
+    const unsigned char *p = (const unsigned char *)data;
+    size_t o = 0;
+    size_t i = 0;
+    while (i < size) {
+        size_t consumed;
+        size_t length = s_utf8_sequence (p + i, size - i, &consumed);
+        if (length) {
+            memcpy (out + o, p + i, length);
+            o += length;
+            i += length;
+        } else {
+            memcpy (out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += consumed;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
+//  A JSON string from untrusted bytes; NULL becomes "".
+static json_t *
+s_string (const char *s)
+{
+    if (!s)
+        s = "";
+    size_t size = strlen (s);
+    json_t *string = json_stringn (s, size);
+    if (string)
+        return string;
+    //  Not valid UTF-8: repair, then it cannot fail
+    char *clean = zc_sink_utf8_sanitize (s, size);
+    string = json_string (clean);
+    free (clean);
+    assert (string);
+    return string;
+}
+
+static json_t *
+s_integer (uint64_t value)
+{
+    //  json_int_t is long long; our counters fit
+    json_t *integer = json_integer ((json_int_t)value);
+    assert (integer);
+    return integer;
+}
+
+void
+zc_sink_iso8601 (uint64_t time_ms, char *buf, size_t size)
+{
+    time_t seconds = (time_t)(time_ms / 1000);
+    struct tm tm;
+    if (!gmtime_r (&seconds, &tm)) {
+        snprintf (buf, size, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(time_ms % 1000));
+}
+
+static json_t *
+s_time (uint64_t time_ms)
+{
+    char buf[64];
+    zc_sink_iso8601 (time_ms, buf, sizeof buf);
+    return json_string (buf);
+}
+
+//  Serialises OBJECT (consumed) as one line of FILE.
+static int
+s_write_line (zc_sink_t *self, FILE *file, const char *path, json_t *object)
+{
+    size_t size =
+        json_dumpb (object, self->line, self->line_size - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (size >= self->line_size - 1) {
+        //  Too big for the buffer (or exactly filling it): grow and redo
+        free (self->line);
+        self->line_size = size + 2;
+        self->line = (char *)zc_malloc (self->line_size);
+        size = json_dumpb (object, self->line, self->line_size - 1,
+                           JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
+    json_decref (object);
+    if (size == 0 || size >= self->line_size - 1) {
+        zsys_error ("zc_sink: cannot serialise a line for %s", path);
+        return -1;
+    }
+    self->line[size++] = '\n';
+    if (fwrite (self->line, 1, size, file) != size) {
+        if (!self->write_failed)
+            zsys_error ("zc_sink: writing %s failed: %s", path, strerror (errno));
+        self->write_failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *
+s_fields (const zc_field_t *fields, size_t field_count)
+{
+    json_t *object = json_object ();
+    for (size_t i = 0; i < field_count; i++) {
+        const zc_field_t *field = &fields[i];
+        char *name = zc_sink_utf8_sanitize (field->name ? field->name : "",
+                                            field->name ? strlen (field->name) : 0);
+        json_t *values = json_object_get (object, name);
+        if (!values) {
+            values = json_array ();
+            json_object_set_new (object, name, values);
+        }
+        for (size_t j = 0; j < field->value_count; j++)
+            json_array_append_new (values, s_string (field->values[j]));
+        free (name);
+    }
+    return object;
+}
+
+int
+zc_sink_write_item (zc_sink_t *self, const zc_result_t *result)
+{
+    assert (self);
+    assert (result);
+    const zc_page_meta_t *meta = &result->meta;
+    json_t *item = json_object ();
+    json_object_set_new (item, "url", s_string (meta->url));
+    json_object_set_new (item, "final_url", s_string (meta->final_url));
+    json_object_set_new (item, "status", s_integer (meta->status));
+    json_object_set_new (item, "content_type", s_string (meta->content_type));
+    json_object_set_new (item, "title", result->title ? s_string (result->title) : json_null ());
+    json_object_set_new (item, "depth", s_integer (meta->depth));
+    json_object_set_new (item, "fetched_at", s_time (meta->fetched_at_ms));
+    json_object_set_new (item, "links", s_integer (result->link_count));
+    json_object_set_new (item, "redirects", s_integer (meta->redirects));
+    json_object_set_new (item, "crawl", s_string (self->crawl_id));
+    json_object_set_new (item, "fields", s_fields (result->fields, result->field_count));
+    if (s_write_line (self, self->items, self->items_path, item) != 0)
+        return -1;
+    self->item_count++;
+    return 0;
+}
+
+int
+zc_sink_write_error (zc_sink_t *self, const zc_sink_error_t *error)
+{
+    assert (self);
+    assert (error);
+    json_t *line = json_object ();
+    json_object_set_new (line, "url", s_string (error->url));
+    json_object_set_new (line, "reason", s_string (error->reason));
+    json_object_set_new (line, "detail", s_string (error->detail));
+    json_object_set_new (line, "status", error->status ? s_integer (error->status) : json_null ());
+    if (error->location && *error->location)
+        json_object_set_new (line, "location", s_string (error->location));
+    json_object_set_new (line, "attempts", s_integer (error->attempts));
+    json_object_set_new (line, "depth", s_integer (error->depth));
+    json_object_set_new (line, "crawl", s_string (self->crawl_id));
+    json_object_set_new (line, "at", s_time (error->at_ms));
+    if (s_write_line (self, self->errors, self->errors_path, line) != 0)
+        return -1;
+    self->error_count++;
+    return 0;
+}
+
+int
+zc_sink_flush (zc_sink_t *self)
+{
+    assert (self);
+    int rc = 0;
+    if (fflush (self->items) != 0 || fflush (self->errors) != 0) {
+        if (!self->write_failed)
+            zsys_error ("zc_sink: flushing output of crawl %s failed: %s", self->crawl_id,
+                        strerror (errno));
+        self->write_failed = true;
+        rc = -1;
+    }
+    return rc;
+}
+
+uint64_t
+zc_sink_items (zc_sink_t *self)
+{
+    assert (self);
+    return self->item_count;
+}
+
+uint64_t
+zc_sink_errors (zc_sink_t *self)
+{
+    assert (self);
+    return self->error_count;
+}

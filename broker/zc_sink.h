@@ -1,0 +1,72 @@
+/*  zc_sink — one crawl's output: items.jsonl (one line per 2xx page) and
+    errors.jsonl (one line per other final outcome).
+
+    Lines are built as jansson objects and serialised with json_dumpb, never
+    hand-escaped. Every string from the network is first made valid UTF-8
+    (invalid sequences become U+FFFD), so the output files are always valid
+    UTF-8 JSON Lines. Writes go through a buffered FILE*; the broker calls
+    zc_sink_flush on a timer and the sink flushes when destroyed.
+
+    Item line:  {"url", "final_url", "status", "content_type", "title" (null
+                 if none), "depth", "fetched_at" (ISO-8601 UTC, ms), "links"
+                 (links found on the page), "redirects", "crawl", "fields"
+                 (name -> array of strings)}
+    Error line: {"url", "reason", "detail", "status" (null if none),
+                 "location" (only when set), "attempts", "depth", "crawl",
+                 "at" (ISO-8601 UTC, ms)}
+*/
+#ifndef ZC_SINK_H_INCLUDED
+#define ZC_SINK_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zc_msg.h"
+
+typedef struct zc_sink zc_sink_t;
+
+//  One error line (all strings borrowed; NULL reads as "").
+typedef struct {
+    const char *url;
+    const char *reason;
+    const char *detail;
+    uint32_t status;      //  0 = none (written as null)
+    const char *location; //  NULL or "" = field omitted
+    uint32_t attempts;
+    uint32_t depth;
+    uint64_t at_ms; //  wall clock, ms since 1970
+} zc_sink_error_t;
+
+//  Opens (creates or appends to) ITEMS_PATH and ERRORS_PATH for crawl
+//  CRAWL_ID (copied). Returns NULL with errno set if either cannot be opened
+//  (nothing is left open).
+zc_sink_t *zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id);
+
+//  Flushes and closes both files. NULL-safe; sets *self_p to NULL.
+void zc_sink_destroy (zc_sink_t **self_p);
+
+//  Writes one item line from RESULT (borrowed). Returns 0, or -1 if the
+//  write failed (logged once per sink).
+int zc_sink_write_item (zc_sink_t *self, const zc_result_t *result);
+
+//  Writes one error line. Returns 0 or -1 as zc_sink_write_item.
+int zc_sink_write_error (zc_sink_t *self, const zc_sink_error_t *error);
+
+//  Flushes buffered lines to the files. Returns 0, or -1 on a write error.
+int zc_sink_flush (zc_sink_t *self);
+
+//  Lines written so far.
+uint64_t zc_sink_items (zc_sink_t *self);
+uint64_t zc_sink_errors (zc_sink_t *self);
+
+//  Writes TIME_MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into BUF (at least 25
+//  bytes). Exposed for tests.
+void zc_sink_iso8601 (uint64_t time_ms, char *buf, size_t size);
+
+//  Returns a newly allocated copy of the SIZE bytes at DATA with every
+//  invalid UTF-8 sequence (truncated, overlong forms, surrogates
+//  and code points above U+10FFFF) replaced by U+FFFD. Caller frees.
+//  Exposed for tests.
+char *zc_sink_utf8_sanitize (const char *data, size_t size);
+
+#endif

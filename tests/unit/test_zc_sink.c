@@ -1,0 +1,305 @@
+/*  Unit tests for zc_sink: exact fields, valid JSON and UTF-8 on hostile
+    strings, open failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "zc_sink.h"
+
+typedef struct {
+    char dir[256];
+    char items[300];
+    char errors[300];
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *fixture = (fixture_t *)zmalloc (sizeof (fixture_t));
+    snprintf (fixture->dir, sizeof fixture->dir, "/tmp/test_zc_sink.XXXXXX");
+    if (!mkdtemp (fixture->dir))
+        return -1;
+    snprintf (fixture->items, sizeof fixture->items, "%s/items.jsonl", fixture->dir);
+    snprintf (fixture->errors, sizeof fixture->errors, "%s/errors.jsonl", fixture->dir);
+    *state = fixture;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    unlink (fixture->items);
+    unlink (fixture->errors);
+    rmdir (fixture->dir);
+    free (fixture);
+    return 0;
+}
+
+//  Reads PATH as JSON Lines: returns an array of the parsed lines; every
+//  line must parse and the whole file must be valid UTF-8.
+static json_t *
+s_read_lines (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    json_t *lines = json_array ();
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t length;
+    while ((length = getline (&line, &size, file)) > 0) {
+        assert_int_equal (line[length - 1], '\n');
+        json_error_t error;
+        json_t *value = json_loadb (line, (size_t)length, 0, &error);
+        if (!value)
+            fail_msg ("invalid JSON line %s: %s", line, error.text);
+        assert_true (json_is_object (value));
+        json_array_append_new (lines, value);
+    }
+    free (line);
+    fclose (file);
+    return lines;
+}
+
+//  Checks that OBJECT has exactly the keys in KEYS (NULL-terminated), in order.
+static void
+s_assert_keys (json_t *object, const char **keys)
+{
+    size_t count = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach (object, key, value)
+    {
+        (void)value;
+        assert_non_null (keys[count]);
+        assert_string_equal (key, keys[count]);
+        count++;
+    }
+    assert_null (keys[count]);
+}
+
+static void
+test_item_line (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    zc_sink_t *sink = zc_sink_new (fixture->items, fixture->errors, "c0ffee01");
+    assert_non_null (sink);
+    const char *values[] = {"one", "two"};
+    zc_field_t fields[] = {{.name = "price", .values = values, .value_count = 2}};
+    const char *links[] = {"http://a/1", "http://a/2", "http://a/3"};
+    zc_result_t result = {
+        .meta = {.crawl = "c0ffee01",
+                 .id = 7,
+                 .url = "http://127.0.0.1:8080/",
+                 .final_url = "http://127.0.0.1:8080/index.html",
+                 .depth = 2,
+                 .status = 200,
+                 .content_type = "text/html; charset=utf-8",
+                 .fetched_at_ms = 1700000000123ULL,
+                 .redirects = 1},
+        .title = "Hello \"world\"\n\t\x01",
+        .links = links,
+        .link_count = 3,
+        .fields = fields,
+        .field_count = 1,
+    };
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    result.title = NULL;
+    result.field_count = 0;
+    result.link_count = 0;
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    assert_int_equal (zc_sink_flush (sink), 0);
+    assert_int_equal (zc_sink_items (sink), 2);
+
+    json_t *lines = s_read_lines (fixture->items);
+    assert_int_equal (json_array_size (lines), 2);
+    json_t *item = json_array_get (lines, 0);
+    const char *keys[] = {"url",        "final_url", "status",    "content_type", "title",  "depth",
+                          "fetched_at", "links",     "redirects", "crawl",        "fields", NULL};
+    s_assert_keys (item, keys);
+    assert_string_equal (json_string_value (json_object_get (item, "url")),
+                         "http://127.0.0.1:8080/");
+    assert_string_equal (json_string_value (json_object_get (item, "final_url")),
+                         "http://127.0.0.1:8080/index.html");
+    assert_int_equal (json_integer_value (json_object_get (item, "status")), 200);
+    assert_string_equal (json_string_value (json_object_get (item, "content_type")),
+                         "text/html; charset=utf-8");
+    assert_string_equal (json_string_value (json_object_get (item, "title")),
+                         "Hello \"world\"\n\t\x01");
+    assert_int_equal (json_integer_value (json_object_get (item, "depth")), 2);
+    assert_string_equal (json_string_value (json_object_get (item, "fetched_at")),
+                         "2023-11-14T22:13:20.123Z");
+    assert_int_equal (json_integer_value (json_object_get (item, "links")), 3);
+    assert_int_equal (json_integer_value (json_object_get (item, "redirects")), 1);
+    assert_string_equal (json_string_value (json_object_get (item, "crawl")), "c0ffee01");
+    json_t *price = json_object_get (json_object_get (item, "fields"), "price");
+    assert_int_equal (json_array_size (price), 2);
+    assert_string_equal (json_string_value (json_array_get (price, 1)), "two");
+
+    item = json_array_get (lines, 1);
+    assert_true (json_is_null (json_object_get (item, "title")));
+    assert_int_equal (json_object_size (json_object_get (item, "fields")), 0);
+    assert_int_equal (json_integer_value (json_object_get (item, "links")), 0);
+    json_decref (lines);
+    zc_sink_destroy (&sink);
+    assert_null (sink);
+}
+
+static void
+test_error_line (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    zc_sink_t *sink = zc_sink_new (fixture->items, fixture->errors, "c1");
+    assert_non_null (sink);
+    zc_sink_error_t error = {.url = "http://a/x",
+                             .reason = "http",
+                             .detail = "HTTP 404",
+                             .status = 404,
+                             .attempts = 1,
+                             .depth = 3,
+                             .at_ms = 0};
+    assert_int_equal (zc_sink_write_error (sink, &error), 0);
+    zc_sink_error_t redirect = {.url = "http://a/r",
+                                .reason = "scope",
+                                .detail = NULL,
+                                .status = 0,
+                                .location = "http://elsewhere/",
+                                .attempts = 2,
+                                .depth = 0,
+                                .at_ms = 1500};
+    assert_int_equal (zc_sink_write_error (sink, &redirect), 0);
+    assert_int_equal (zc_sink_errors (sink), 2);
+    zc_sink_destroy (&sink); //  flushes
+
+    json_t *lines = s_read_lines (fixture->errors);
+    assert_int_equal (json_array_size (lines), 2);
+    json_t *line = json_array_get (lines, 0);
+    const char *keys[] = {"url",   "reason", "detail", "status", "attempts",
+                          "depth", "crawl",  "at",     NULL};
+    s_assert_keys (line, keys);
+    assert_string_equal (json_string_value (json_object_get (line, "reason")), "http");
+    assert_string_equal (json_string_value (json_object_get (line, "detail")), "HTTP 404");
+    assert_int_equal (json_integer_value (json_object_get (line, "status")), 404);
+    assert_int_equal (json_integer_value (json_object_get (line, "depth")), 3);
+    assert_string_equal (json_string_value (json_object_get (line, "at")),
+                         "1970-01-01T00:00:00.000Z");
+    line = json_array_get (lines, 1);
+    const char *redirect_keys[] = {"url",      "reason", "detail", "status", "location",
+                                   "attempts", "depth",  "crawl",  "at",     NULL};
+    s_assert_keys (line, redirect_keys);
+    assert_true (json_is_null (json_object_get (line, "status")));
+    assert_string_equal (json_string_value (json_object_get (line, "detail")), "");
+    assert_string_equal (json_string_value (json_object_get (line, "location")),
+                         "http://elsewhere/");
+    assert_string_equal (json_string_value (json_object_get (line, "at")),
+                         "1970-01-01T00:00:01.500Z");
+    json_decref (lines);
+    //  The items file exists and is empty
+    lines = s_read_lines (fixture->items);
+    assert_int_equal (json_array_size (lines), 0);
+    json_decref (lines);
+}
+
+static void
+test_invalid_utf8 (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    zc_sink_t *sink = zc_sink_new (fixture->items, fixture->errors, "c2");
+    assert_non_null (sink);
+    zc_result_t result = {
+        .meta = {.url = "http://a/\xff",
+                 .final_url = "http://a/\xc3\xa9",
+                 .status = 200,
+                 .content_type = "text/html"},
+        //  Latin-1 e-acute, a truncated 3-byte sequence, a surrogate, an
+        //  overlong slash, a code point above U+10FFFF, then valid text
+        .title = "caf\xe9 \xe2\x82 \xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 ok \xe2\x82\xac",
+    };
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    zc_sink_destroy (&sink);
+    json_t *lines = s_read_lines (fixture->items); //  json_loadb rejects invalid UTF-8
+    assert_int_equal (json_array_size (lines), 1);
+    json_t *item = json_array_get (lines, 0);
+    assert_string_equal (json_string_value (json_object_get (item, "url")),
+                         "http://a/\xef\xbf\xbd");
+    assert_string_equal (json_string_value (json_object_get (item, "final_url")),
+                         "http://a/\xc3\xa9");
+    const char *title = json_string_value (json_object_get (item, "title"));
+    assert_non_null (strstr (title, "caf\xef\xbf\xbd "));
+    assert_non_null (strstr (title, " ok \xe2\x82\xac"));
+    json_decref (lines);
+}
+
+static void
+test_sanitize (void **state)
+{
+    (void)state;
+    struct {
+        const char *in;
+        size_t size;
+        const char *out;
+    } cases[] = {
+        {"plain", 5, "plain"},
+        {"\xe2\x82\xac", 3, "\xe2\x82\xac"},
+        {"\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80"},
+        {"\xff", 1, "\xef\xbf\xbd"},
+        //  A truncated sequence is one U+FFFD (maximal subpart)
+        {"\xe2\x82x", 3, "\xef\xbf\xbdx"},
+        {"\xe2\x82", 2, "\xef\xbf\xbd"},
+        //  Overlong: C0 is never valid, then AF is a lone continuation
+        {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},
+        //  Surrogate D800: ED then A0 is out of range
+        {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = zc_sink_utf8_sanitize (cases[i].in, cases[i].size);
+        assert_string_equal (out, cases[i].out);
+        free (out);
+    }
+}
+
+static void
+test_open_failure (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    errno = 0;
+    zc_sink_t *sink = zc_sink_new ("/nonexistent-dir/x/items.jsonl", fixture->errors, "c3");
+    assert_null (sink);
+    assert_int_equal (errno, ENOENT);
+    errno = 0;
+    sink = zc_sink_new (fixture->items, "/nonexistent-dir/x/errors.jsonl", "c3");
+    assert_null (sink);
+    assert_int_equal (errno, ENOENT);
+}
+
+static void
+test_iso8601 (void **state)
+{
+    (void)state;
+    char buf[32];
+    zc_sink_iso8601 (951782400999ULL, buf, sizeof buf); //  2000-02-29
+    assert_string_equal (buf, "2000-02-29T00:00:00.999Z");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_item_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_error_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_invalid_utf8, s_setup, s_teardown),
+        cmocka_unit_test (test_sanitize),
+        cmocka_unit_test_setup_teardown (test_open_failure, s_setup, s_teardown),
+        cmocka_unit_test (test_iso8601),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
