@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config clang
     libzmq3-dev libczmq-dev libcurl4-openssl-dev libmsgpack-dev libxml2-dev
     libjansson-dev libmicrohttpd-dev libcmocka-dev zlib1g-dev
-    python3 procps curl
+    python3 python3-zmq procps curl
 )
 
 missing=()

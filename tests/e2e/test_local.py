@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""e2e: `zcrawl local` crawls the 2,000-page test site in one process; the
+output must match the ground truth exactly, and the exit status and summary
+line must say so.
+"""
+import re
+import sys
+
+import zc_e2e
+from zc_e2e import check
+
+PAGES = 2000
+
+
+def test(bin_dir):
+    with zc_e2e.Harness(bin_dir, "local") as h:
+        site = h.start_testsite(PAGES)
+        items, errors = h.path("items.jsonl"), h.path("errors.jsonl")
+        result = h.run(["zcrawl", "local", site["url"] + "/", "-o", items, "--errors", errors]
+                       + zc_e2e.FAST_CRAWL_OPTIONS, timeout=180)
+        summary = zc_e2e.check_crawl_output(h, items, errors)
+        m = re.search(r"done: (\d+) pages, (\d+) errors, [\d.]+ s, [\d.]+ pages/s", result.stdout)
+        check(m, f"no summary line in: {result.stdout!r}")
+        check(int(m.group(1)) == summary["items"] and int(m.group(2)) == summary["errors"],
+              f"summary {m.group(0)} disagrees with the files {summary}")
+        check(items in result.stdout, "summary does not say where the items went")
+
+        # Bad arguments: clear error, exit 2.
+        for args in (["local"], ["local", site["url"], "--max-depth", "x"],
+                     ["local", site["url"], "--bogus"], ["nonsense"]):
+            bad = h.run(["zcrawl"] + args, check_rc=False)
+            check(bad.returncode == 2, f"zcrawl {args} exited {bad.returncode}, want 2")
+            check(bad.stderr.strip(), f"zcrawl {args} printed no error")
+        return summary
+
+
+if __name__ == "__main__":
+    sys.exit(zc_e2e.main(test))
