@@ -61,6 +61,12 @@ json_t *zc_testsite_truth (zc_testsite_t *self);
 uint64_t zc_testsite_hits (zc_testsite_t *self);
 uint64_t zc_testsite_external_hits (zc_testsite_t *self);
 
+//  The ground truth of the site as it is served on config->host:port with
+//  the external listener on config->external_port, without starting it
+//  (e.g. for a directory written by zc_testsite_write_dir and served by
+//  nginx on that port). Same shape as zc_testsite_truth. Caller decrefs.
+json_t *zc_testsite_truth_static (const zc_testsite_config_t *config);
+
 //  Writes every generated page under DIR as files (DIR/index.html,
 //  DIR/p/N.html, ...). Returns 0 or -1.
 int zc_testsite_write_dir (const zc_testsite_config_t *config, const char *dir);

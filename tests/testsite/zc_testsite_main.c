@@ -1,0 +1,169 @@
+/*  zc-testsite — serves the project's test web site (or writes it to a
+    directory) for e2e tests, chaos tests and benchmarks.
+
+    Signals are blocked before the listeners start, so that every thread
+    inherits the mask, and the main thread collects SIGINT/SIGTERM with
+    sigwait: no handler runs inside libmicrohttpd's threads.
+*/
+#include "zc_testsite.h"
+#include "zc_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "Usage: zc-testsite [options]\n"
+                  "Serves the deterministic zcrawl test site until SIGINT/SIGTERM.\n\n"
+                  "  --pages N           generated pages (default 100)\n"
+                  "  --seed S            generator seed (default 0)\n"
+                  "  --host ADDR         listen address of both listeners (default 127.0.0.1)\n"
+                  "  --port P            main listener port (default 0 = any)\n"
+                  "  --external-port P   external (out-of-scope) listener port (default 0 = any)\n"
+                  "  --slow-ms MS        delay of /slow.html (default 5000)\n"
+                  "  --big-bytes N       size of /big.html and /big-chunked.html (default 2 MiB)\n"
+                  "  --log FILE          append one line per request: LISTENER METHOD URI STATUS\n"
+                  "  --truth FILE        write the ground truth JSON\n"
+                  "  --ready-file FILE   once serving, write {\"url\", \"external\"} atomically\n"
+                  "  --write-dir DIR     write the site as files under DIR and exit (absolute\n"
+                  "                      links use --port; redirects need server config)\n"
+                  "  --help              this text\n");
+}
+
+//  Parses an unsigned decimal in [MIN, MAX]. Returns 0 or -1.
+static int
+s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *value)
+{
+    if (!text || !*text || *text == '-')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull (text, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    zc_testsite_config_t config = {.host = "127.0.0.1"};
+    const char *truth_path = NULL, *ready_path = NULL, *write_dir = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
+            s_usage (stdout);
+            return 0;
+        }
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t n = 0;
+        int rc = 0;
+        if (!value) {
+            fprintf (stderr, "zc-testsite: %s needs a value (see --help)\n", arg);
+            return 2;
+        }
+        if (strcmp (arg, "--pages") == 0) {
+            rc = s_parse_u64 (value, 1, 10000000, &n);
+            config.pages = (uint32_t)n;
+        } else if (strcmp (arg, "--seed") == 0) {
+            rc = s_parse_u64 (value, 0, UINT64_MAX, &n);
+            config.seed = n;
+        } else if (strcmp (arg, "--host") == 0)
+            config.host = value;
+        else if (strcmp (arg, "--port") == 0) {
+            rc = s_parse_u64 (value, 0, 65535, &n);
+            config.port = (int)n;
+        } else if (strcmp (arg, "--external-port") == 0) {
+            rc = s_parse_u64 (value, 0, 65535, &n);
+            config.external_port = (int)n;
+        } else if (strcmp (arg, "--slow-ms") == 0) {
+            rc = s_parse_u64 (value, 1, 3600 * 1000, &n);
+            config.slow_ms = (int)n;
+        } else if (strcmp (arg, "--big-bytes") == 0) {
+            rc = s_parse_u64 (value, 1, (uint64_t)1 << 34, &n);
+            config.big_bytes = (size_t)n;
+        } else if (strcmp (arg, "--log") == 0)
+            config.log_path = value;
+        else if (strcmp (arg, "--truth") == 0)
+            truth_path = value;
+        else if (strcmp (arg, "--ready-file") == 0)
+            ready_path = value;
+        else if (strcmp (arg, "--write-dir") == 0)
+            write_dir = value;
+        else {
+            fprintf (stderr, "zc-testsite: unknown option %s (see --help)\n", arg);
+            return 2;
+        }
+        if (rc != 0) {
+            fprintf (stderr, "zc-testsite: bad value for %s: %s\n", arg, value);
+            return 2;
+        }
+        i++;
+    }
+
+    if (write_dir) {
+        if (zc_testsite_write_dir (&config, write_dir) != 0) {
+            fprintf (stderr, "zc-testsite: cannot write the site to %s\n", write_dir);
+            return 1;
+        }
+        if (truth_path) {
+            json_t *truth = zc_testsite_truth_static (&config);
+            int rc = zc_ready_file_write (truth_path, truth);
+            json_decref (truth);
+            if (rc != 0) {
+                fprintf (stderr, "zc-testsite: cannot write %s\n", truth_path);
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGTERM);
+    if (pthread_sigmask (SIG_BLOCK, &signals, NULL) != 0) {
+        fprintf (stderr, "zc-testsite: cannot block signals\n");
+        return 1;
+    }
+    zc_testsite_t *site = zc_testsite_new (&config);
+    if (!site)
+        return 1;
+    int status = 0;
+    if (truth_path) {
+        json_t *truth = zc_testsite_truth (site);
+        if (zc_ready_file_write (truth_path, truth) != 0) {
+            fprintf (stderr, "zc-testsite: cannot write %s\n", truth_path);
+            status = 1;
+        }
+        json_decref (truth);
+    }
+    if (status == 0 && ready_path) {
+        json_t *ready = json_pack ("{s:s, s:s}", "url", zc_testsite_url (site), "external",
+                                   zc_testsite_external_url (site));
+        if (!ready || zc_ready_file_write (ready_path, ready) != 0) {
+            fprintf (stderr, "zc-testsite: cannot write %s\n", ready_path);
+            status = 1;
+        }
+        json_decref (ready);
+    }
+    if (status == 0) {
+        printf ("zc-testsite: serving %s (external %s)\n", zc_testsite_url (site),
+                zc_testsite_external_url (site));
+        fflush (stdout);
+        int sig = 0;
+        if (sigwait (&signals, &sig) != 0)
+            status = 1;
+    }
+    zc_testsite_destroy (&site);
+    return status;
+}
