@@ -196,6 +196,46 @@ s_lowercase_host (char *url)
         *p = (char)tolower ((unsigned char)*p);
 }
 
+//  True if S is valid UTF-8 (hosts keep their bytes, and the output must
+//  be valid UTF-8 for JSON and msgpack str).
+static bool
+s_utf8_valid (const unsigned char *s)
+{
+    while (*s) {
+        unsigned char c = *s;
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        }
+        else
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+            || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
 static bool
 s_is_http (const char *url)
 {
@@ -221,6 +261,11 @@ s_get_canonical (CURLU *u, zc_url_status_t *status)
     if (strlen (out) > ZC_URL_MAX_BYTES) {
         curl_free (out);
         s_set_status (status, ZC_URL_TOO_LONG);
+        return NULL;
+    }
+    if (!s_utf8_valid ((const unsigned char *) out)) {
+        curl_free (out);
+        s_set_status (status, ZC_URL_MALFORMED);
         return NULL;
     }
     s_lowercase_host (out);

@@ -113,6 +113,8 @@ static const resolve_case_t s_resolve_cases[] = {
     {"http://ex.com/", "http://ex.com:99999/", NULL, ZC_URL_MALFORMED},
     {"http://ex.com/", "http://user@/x", NULL, ZC_URL_MALFORMED},
     {"http://ex.com/", "http:////x", NULL, ZC_URL_MALFORMED},
+    {"http://ex.com/", "http://\xff\xfe.com/", NULL, ZC_URL_MALFORMED},
+    {"http://ex.com/", "http://\xc3\xa9.com/", "http://\xc3\xa9.com/", ZC_URL_OK},
 };
 
 static void
