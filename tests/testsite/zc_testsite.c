@@ -211,7 +211,7 @@ typedef enum {
     S_ROUTE_BIG_CHUNKED,
 } s_route_t;
 
-static const char *s_words[] = {
+static const char *const s_words[] = {
     "amber",   "basil",   "cedar",   "delta",   "ember",  "fjord",  "garnet",  "harbor",
     "indigo",  "juniper", "kestrel", "lagoon",  "meadow", "nectar", "orchid",  "pebble",
     "quartz",  "raven",   "saffron", "tundra",  "umber",  "velvet", "willow",  "xenon",
@@ -521,27 +521,28 @@ s_parse_page (const s_site_t *site, const char *path, uint32_t *index)
     return true;
 }
 
+static const struct {
+    const char *path;
+    s_route_t route;
+} s_fixed_routes[] = {
+    {"/", S_ROUTE_HOME},
+    {"/gzip.html", S_ROUTE_GZIP},
+    {"/redirect/1", S_ROUTE_REDIRECT_1},
+    {"/redirect/2", S_ROUTE_REDIRECT_2},
+    {"/redirect/3", S_ROUTE_REDIRECT_3},
+    {"/redirect/final.html", S_ROUTE_FINAL},
+    {"/slow.html", S_ROUTE_SLOW},
+    {"/big.html", S_ROUTE_BIG},
+    {"/big-chunked.html", S_ROUTE_BIG_CHUNKED},
+};
+
 //  PATH without query.
 static s_route_t
 s_route (const s_site_t *site, const char *path, uint32_t *index)
 {
-    static const struct {
-        const char *path;
-        s_route_t route;
-    } fixed[] = {
-        {"/", S_ROUTE_HOME},
-        {"/gzip.html", S_ROUTE_GZIP},
-        {"/redirect/1", S_ROUTE_REDIRECT_1},
-        {"/redirect/2", S_ROUTE_REDIRECT_2},
-        {"/redirect/3", S_ROUTE_REDIRECT_3},
-        {"/redirect/final.html", S_ROUTE_FINAL},
-        {"/slow.html", S_ROUTE_SLOW},
-        {"/big.html", S_ROUTE_BIG},
-        {"/big-chunked.html", S_ROUTE_BIG_CHUNKED},
-    };
-    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
-        if (strcmp (path, fixed[k].path) == 0)
-            return fixed[k].route;
+    for (size_t k = 0; k < sizeof s_fixed_routes / sizeof s_fixed_routes[0]; k++)
+        if (strcmp (path, s_fixed_routes[k].path) == 0)
+            return s_fixed_routes[k].route;
     if (s_parse_page (site, path, index))
         return S_ROUTE_PAGE;
     return S_ROUTE_NOT_FOUND;
@@ -1033,7 +1034,7 @@ s_daemon_start (s_listener_t *listener, const char *host, int port, int *bound)
         flags, (uint16_t)port, NULL, NULL, s_handle_request, listener, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK, s_on_uri, listener,
         MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, listener, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+        (unsigned int)60, MHD_OPTION_END);
     if (!daemon) {
         fprintf (stderr, "zc_testsite: cannot listen on %s:%d (%s)\n", host, port, listener->name);
         return NULL;

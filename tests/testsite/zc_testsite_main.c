@@ -13,9 +13,15 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  Every option takes a value.
+static const char *const s_options[] = {"--pages",         "--seed",       "--host",      "--port",
+                                        "--external-port", "--slow-ms",    "--big-bytes", "--log",
+                                        "--truth",         "--ready-file", "--write-dir"};
 
 static void
 s_usage (FILE *out)
@@ -64,6 +70,13 @@ main (int argc, char **argv)
             s_usage (stdout);
             return 0;
         }
+        bool is_known = false;
+        for (size_t k = 0; k < sizeof s_options / sizeof s_options[0]; k++)
+            is_known = is_known || strcmp (arg, s_options[k]) == 0;
+        if (!is_known) {
+            fprintf (stderr, "zc-testsite: unknown option %s (see --help)\n", arg);
+            return 2;
+        }
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t n = 0;
         int rc = 0;
@@ -97,12 +110,8 @@ main (int argc, char **argv)
             truth_path = value;
         else if (strcmp (arg, "--ready-file") == 0)
             ready_path = value;
-        else if (strcmp (arg, "--write-dir") == 0)
-            write_dir = value;
-        else {
-            fprintf (stderr, "zc-testsite: unknown option %s (see --help)\n", arg);
-            return 2;
-        }
+        else
+            write_dir = value; //  "--write-dir", the last known option
         if (rc != 0) {
             fprintf (stderr, "zc-testsite: bad value for %s: %s\n", arg, value);
             return 2;

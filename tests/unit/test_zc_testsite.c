@@ -1,0 +1,841 @@
+/*  Tests for zc_testsite: determinism of the ground truth, the truth checked
+    against the served bytes by an independent crawl (libxml2 + curl_url,
+    not the project's parser or URL code), and each special path over real
+    HTTP on 127.0.0.1.
+*/
+#include "zc_testsite.h"
+
+#include <curl/curl.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static int64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct {
+    char *data;
+    size_t size;
+    char headers[4096];
+    size_t headers_len;
+} s_body_t;
+
+static size_t
+s_on_body (char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    s_body_t *body = userdata;
+    size_t n = size * nmemb;
+    char *grown = realloc (body->data, body->size + n + 1);
+    assert_non_null (grown);
+    body->data = grown;
+    memcpy (body->data + body->size, ptr, n);
+    body->size += n;
+    body->data[body->size] = '\0';
+    return n;
+}
+
+static size_t
+s_on_header (char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    s_body_t *body = userdata;
+    size_t n = size * nmemb;
+    size_t room = sizeof body->headers - 1 - body->headers_len;
+    size_t copy = n < room ? n : room;
+    memcpy (body->headers + body->headers_len, ptr, copy);
+    body->headers_len += copy;
+    body->headers[body->headers_len] = '\0';
+    return n;
+}
+
+static CURL *
+s_easy (const char *url, s_body_t *body)
+{
+    CURL *curl = curl_easy_init ();
+    assert_non_null (curl);
+    memset (body, 0, sizeof *body);
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_on_header);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, body);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    return curl;
+}
+
+//  GET URL (no redirects followed); returns the status, body in *BODY.
+static long
+s_get (const char *url, s_body_t *body)
+{
+    CURL *curl = s_easy (url, body);
+    CURLcode rc = curl_easy_perform (curl);
+    assert_int_equal (rc, CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup (curl);
+    return status;
+}
+
+static char *
+s_url (zc_testsite_t *site, const char *path)
+{
+    size_t n = strlen (zc_testsite_url (site)) + strlen (path) + 1;
+    char *url = malloc (n);
+    assert_non_null (url);
+    snprintf (url, n, "%s%s", zc_testsite_url (site), path);
+    return url;
+}
+
+static long
+s_get_path (zc_testsite_t *site, const char *path, s_body_t *body)
+{
+    char *url = s_url (site, path);
+    long status = s_get (url, body);
+    free (url);
+    return status;
+}
+
+static bool
+s_has_header (const s_body_t *body, const char *line)
+{
+    //  case-insensitive search for a header line prefix
+    size_t n = strlen (line);
+    for (const char *p = body->headers; *p; p++)
+        if ((p == body->headers || p[-1] == '\n') && strncasecmp (p, line, n) == 0)
+            return true;
+    return false;
+}
+
+//  Title of the page in TRUTH with URL, or NULL.
+static const char *
+s_truth_title (json_t *truth, const char *url)
+{
+    size_t i;
+    json_t *page;
+    json_array_foreach (json_object_get (truth, "pages"), i, page)
+    {
+        if (strcmp (json_string_value (json_object_get (page, "url")), url) == 0)
+            return json_string_value (json_object_get (page, "title"));
+    }
+    return NULL;
+}
+
+static zc_testsite_t *
+s_site_new (uint32_t pages, int slow_ms, const char *log_path)
+{
+    zc_testsite_config_t config = {.pages = pages,
+                                   .seed = 42,
+                                   .host = "127.0.0.1",
+                                   .slow_ms = slow_ms,
+                                   .big_bytes = 100000,
+                                   .log_path = log_path};
+    zc_testsite_t *site = zc_testsite_new (&config);
+    assert_non_null (site);
+    return site;
+}
+
+//  ---------------------------------------------------------------------
+//  Truth
+
+static void
+test_truth_deterministic (void **state)
+{
+    (void)state;
+    zc_testsite_config_t a = {
+        .pages = 300, .seed = 7, .host = "127.0.0.1", .port = 8080, .external_port = 8081};
+    zc_testsite_config_t b = a;
+    json_t *ta = zc_testsite_truth_static (&a);
+    json_t *tb = zc_testsite_truth_static (&b);
+    assert_true (json_equal (ta, tb));
+    b.seed = 8;
+    json_t *tc = zc_testsite_truth_static (&b);
+    assert_false (json_equal (ta, tc));
+    assert_string_equal (json_string_value (json_object_get (ta, "seed")),
+                         "http://127.0.0.1:8080/");
+    assert_string_equal (json_string_value (json_object_get (ta, "external")),
+                         "http://127.0.0.1:8081");
+    json_decref (ta);
+    json_decref (tb);
+    json_decref (tc);
+}
+
+static void
+test_truth_complete (void **state)
+{
+    (void)state;
+    const uint32_t pages = 1000;
+    zc_testsite_config_t config = {
+        .pages = pages, .seed = 3, .host = "127.0.0.1", .port = 9000, .external_port = 9001};
+    json_t *truth = zc_testsite_truth_static (&config);
+    json_t *list = json_object_get (truth, "pages");
+    json_t *urls = json_object ();
+    size_t i, queries = 0, redirected = 0;
+    json_t *page;
+    json_array_foreach (list, i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        const char *title = json_string_value (json_object_get (page, "title"));
+        const char *final_url = json_string_value (json_object_get (page, "final_url"));
+        assert_non_null (url);
+        assert_non_null (title);
+        assert_non_null (final_url);
+        assert_true (strncmp (url, "http://127.0.0.1:9000/", 22) == 0);
+        assert_null (strchr (url, '#'));
+        assert_null (strstr (url, "/./"));
+        assert_null (strstr (url, "/../"));
+        assert_null (strstr (title, "&amp;"));
+        assert_null (strstr (title, "&#"));
+        assert_null (json_object_get (urls, url)); //  each URL once
+        json_object_set_new (urls, url, json_true ());
+        queries += strchr (url, '?') != NULL;
+        redirected += strcmp (url, final_url) != 0;
+    }
+    //  every generated page, the home, gzip and redirect pages
+    for (uint32_t p = 0; p < pages; p++) {
+        char url[64];
+        snprintf (url, sizeof url, "http://127.0.0.1:9000/p/%u.html", p);
+        assert_non_null (json_object_get (urls, url));
+    }
+    assert_non_null (json_object_get (urls, "http://127.0.0.1:9000/"));
+    assert_non_null (json_object_get (urls, "http://127.0.0.1:9000/gzip.html"));
+    assert_int_equal (redirected, 1);
+    assert_true (queries > 0 && queries <= pages / 20);
+    assert_int_equal (json_array_size (list), pages + 3 + queries);
+    //  some titles carry decoded entities and non-ASCII text
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:9000/p/%u.html", 3);
+    assert_non_null (strstr (s_truth_title (truth, url), " & "));
+    snprintf (url, sizeof url, "http://127.0.0.1:9000/p/%u.html", 4);
+    assert_non_null (strstr (s_truth_title (truth, url), "café"));
+
+    json_t *errors = json_object_get (truth, "errors");
+    assert_int_equal (json_array_size (errors), 3);
+    json_t *reasons = json_object ();
+    json_array_foreach (errors, i, page)
+    {
+        json_object_set (reasons, json_string_value (json_object_get (page, "url")),
+                         json_object_get (page, "reason"));
+    }
+    assert_string_equal (
+        json_string_value (json_object_get (reasons, "http://127.0.0.1:9000/slow.html")),
+        "timeout");
+    assert_string_equal (
+        json_string_value (json_object_get (reasons, "http://127.0.0.1:9000/big.html")),
+        "too_large");
+    assert_string_equal (
+        json_string_value (json_object_get (reasons, "http://127.0.0.1:9000/big-chunked.html")),
+        "too_large");
+    json_decref (reasons);
+    json_decref (urls);
+    json_decref (truth);
+}
+
+//  ---------------------------------------------------------------------
+//  The truth against the served bytes: an independent BFS crawl
+
+typedef struct {
+    json_t *seen; //  canonical URL -> true
+    char **queue; //  owned URLs
+    size_t head, tail, cap;
+    const char *prefix; //  main base URL + "/"
+} s_crawl_t;
+
+static void
+s_crawl_push (s_crawl_t *crawl, const char *url)
+{
+    if (strncmp (url, crawl->prefix, strlen (crawl->prefix)) != 0)
+        return; //  other host (external listener)
+    if (json_object_get (crawl->seen, url))
+        return;
+    json_object_set_new (crawl->seen, url, json_true ());
+    if (crawl->tail == crawl->cap) {
+        crawl->cap = crawl->cap ? crawl->cap * 2 : 256;
+        crawl->queue = realloc (crawl->queue, crawl->cap * sizeof *crawl->queue);
+        assert_non_null (crawl->queue);
+    }
+    crawl->queue[crawl->tail++] = strdup (url);
+}
+
+//  Resolves HREF against BASE with curl_url; canonical URL or NULL.
+static char *
+s_resolve (const char *base, const char *href)
+{
+    while (*href == ' ' || *href == '\t' || *href == '\n')
+        href++;
+    char trimmed[512];
+    snprintf (trimmed, sizeof trimmed, "%s", href);
+    //  curl 7.88 resolves "#x" against /a/b as /a/ (RFC 3986: /a/b): cut the
+    //  fragment first; an empty reference is the base itself.
+    trimmed[strcspn (trimmed, "#")] = '\0';
+    size_t n = strlen (trimmed);
+    while (n > 0 && (trimmed[n - 1] == ' ' || trimmed[n - 1] == '\t' || trimmed[n - 1] == '\n'))
+        trimmed[--n] = '\0';
+    CURLU *u = curl_url ();
+    assert_non_null (u);
+    char *out = NULL;
+    if (curl_url_set (u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+        (n == 0 || curl_url_set (u, CURLUPART_URL, trimmed, 0) == CURLUE_OK)) {
+        char *scheme = NULL;
+        if (curl_url_get (u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+            strcasecmp (scheme, "http") == 0) {
+            curl_url_set (u, CURLUPART_FRAGMENT, NULL, 0);
+            curl_url_get (u, CURLUPART_URL, &out, 0);
+        }
+        curl_free (scheme);
+    }
+    curl_url_cleanup (u);
+    if (!out)
+        return NULL;
+    char *copy = strdup (out);
+    curl_free (out);
+    return copy;
+}
+
+static void
+s_collect (xmlNode *node, char *title, size_t title_size, char *base, size_t base_size,
+           json_t *hrefs)
+{
+    for (; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE) {
+            const char *name = (const char *)node->name;
+            if (strcasecmp (name, "title") == 0 && !*title) {
+                xmlChar *text = xmlNodeGetContent (node);
+                snprintf (title, title_size, "%s", text ? (const char *)text : "");
+                xmlFree (text);
+            }
+            xmlChar *href = xmlGetProp (node, (const xmlChar *)"href");
+            if (href) {
+                if (strcasecmp (name, "base") == 0 && !*base)
+                    snprintf (base, base_size, "%s", (const char *)href);
+                else if (strcasecmp (name, "a") == 0)
+                    json_array_append_new (hrefs, json_string ((const char *)href));
+                xmlFree (href);
+            }
+        }
+        s_collect (node->children, title, title_size, base, base_size, hrefs);
+    }
+}
+
+static void
+test_truth_matches_served_site (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (150, 200, NULL);
+    json_t *truth = zc_testsite_truth (site);
+    char prefix[256];
+    snprintf (prefix, sizeof prefix, "%s/", zc_testsite_url (site));
+    s_crawl_t crawl = {.seen = json_object (), .prefix = prefix};
+    s_crawl_push (&crawl, prefix);
+    json_t *titles = json_object ();
+    size_t fetched = 0;
+    CURL *curl = curl_easy_init ();
+    assert_non_null (curl);
+    while (crawl.head < crawl.tail) {
+        char *url = crawl.queue[crawl.head++];
+        if (strstr (url, "/slow.html") || strstr (url, "/big")) {
+            free (url); //  errors, checked elsewhere
+            continue;
+        }
+        s_body_t body;
+        memset (&body, 0, sizeof body);
+        curl_easy_reset (curl);
+        curl_easy_setopt (curl, CURLOPT_URL, url);
+        curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_body);
+        curl_easy_setopt (curl, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "");
+        assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+        long status = 0;
+        char *effective = NULL;
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo (curl, CURLINFO_EFFECTIVE_URL, &effective);
+        if (status != 200)
+            fail_msg ("%s: status %ld", url, status);
+        fetched++;
+
+        htmlDocPtr doc = htmlReadMemory (body.data, (int)body.size, effective, "utf-8",
+                                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+        assert_non_null (doc);
+        char title[512] = "", base_href[512] = "";
+        json_t *hrefs = json_array ();
+        s_collect (xmlDocGetRootElement (doc), title, sizeof title, base_href, sizeof base_href,
+                   hrefs);
+        xmlFreeDoc (doc);
+        json_object_set_new (titles, url, json_string (title));
+        char *base = *base_href ? s_resolve (effective, base_href) : strdup (effective);
+        assert_non_null (base);
+        size_t k;
+        json_t *href;
+        json_array_foreach (hrefs, k, href)
+        {
+            char *target = s_resolve (base, json_string_value (href));
+            if (target)
+                s_crawl_push (&crawl, target);
+            free (target);
+        }
+        free (base);
+        json_decref (hrefs);
+        free (body.data);
+        free (url);
+    }
+    curl_easy_cleanup (curl);
+
+    //  Same URL set, same titles
+    json_t *pages = json_object_get (truth, "pages");
+    assert_int_equal (json_array_size (pages), fetched);
+    size_t i;
+    json_t *page;
+    json_array_foreach (pages, i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        json_t *title = json_object_get (titles, url);
+        if (!title)
+            fail_msg ("truth page %s not reached by the crawl", url);
+        assert_string_equal (json_string_value (title),
+                             json_string_value (json_object_get (page, "title")));
+    }
+    json_t *errors = json_object_get (truth, "errors");
+    json_array_foreach (errors, i, page)
+    {
+        assert_non_null (
+            json_object_get (crawl.seen, json_string_value (json_object_get (page, "url"))));
+    }
+    assert_int_equal (json_object_size (crawl.seen), fetched + json_array_size (errors));
+    //  Nothing the crawl found is missing from the truth (checked by the
+    //  counts above) and the external listener was linked but is not in it.
+    assert_true (zc_testsite_external_hits (site) == 0);
+    free (crawl.queue);
+    json_decref (crawl.seen);
+    json_decref (titles);
+    json_decref (truth);
+    zc_testsite_destroy (&site);
+    assert_null (site);
+}
+
+//  ---------------------------------------------------------------------
+//  Special paths over HTTP
+
+static void
+test_page_and_keepalive (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (50, 200, NULL);
+    json_t *truth = zc_testsite_truth (site);
+    s_body_t body;
+    assert_int_equal (s_get_path (site, "/p/7.html", &body), 200);
+    assert_true (s_has_header (&body, "Content-Type: text/html; charset=utf-8"));
+    assert_non_null (strstr (body.data, "<span class=\"price\">"));
+    assert_true (body.size > 1500 && body.size < 12000);
+    char *url = s_url (site, "/p/7.html");
+    const char *title = s_truth_title (truth, url);
+    assert_non_null (title);
+    char expected[600];
+    snprintf (expected, sizeof expected, "<title>%s</title>", title);
+    assert_non_null (strstr (body.data, expected)); //  no entity in page 7's title
+    free (body.data);
+
+    //  Two requests on one handle share one connection (keep-alive)
+    CURL *curl = s_easy (url, &body);
+    assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+    long connects = -1;
+    assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+    curl_easy_getinfo (curl, CURLINFO_NUM_CONNECTS, &connects);
+    assert_int_equal (connects, 0);
+    curl_easy_cleanup (curl);
+    free (body.data);
+    free (url);
+
+    //  A query variant serves the same page
+    assert_int_equal (s_get_path (site, "/p/7.html?ref=2", &body), 200);
+    assert_non_null (strstr (body.data, expected));
+    free (body.data);
+    json_decref (truth);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_not_found (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (100, 200, NULL);
+    const char *paths[] = {
+        "/nope",    "/robots.txt", "/p/100.html", "/p/07.html",
+        "/p/7.htm", "/p/-1.html",  "/redirect/4", "/p/99999999999999999999.html"};
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        s_body_t body;
+        assert_int_equal (s_get_path (site, paths[k], &body), 404);
+        free (body.data);
+    }
+    s_body_t body;
+    assert_int_equal (s_get_path (site, "/p/99.html", &body), 200);
+    free (body.data);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_gzip (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    char *url = s_url (site, "/gzip.html");
+
+    //  Without Accept-Encoding: plain
+    s_body_t plain;
+    assert_int_equal (s_get (url, &plain), 200);
+    assert_false (s_has_header (&plain, "Content-Encoding:"));
+    assert_non_null (strstr (plain.data, "<title>Compressed page — gzip</title>"));
+
+    //  With it: gzip bytes that inflate to the same page
+    s_body_t gz;
+    CURL *curl = s_easy (url, &gz);
+    struct curl_slist *headers = curl_slist_append (NULL, "Accept-Encoding: deflate, gzip;q=0.8");
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    assert_true (s_has_header (&gz, "Content-Encoding: gzip"));
+    assert_true (gz.size > 2 && (unsigned char)gz.data[0] == 0x1f &&
+                 (unsigned char)gz.data[1] == 0x8b);
+    assert_true (gz.size < plain.size);
+    z_stream z;
+    memset (&z, 0, sizeof z);
+    assert_int_equal (inflateInit2 (&z, 15 + 16), Z_OK);
+    char *out = malloc (plain.size + 16);
+    assert_non_null (out);
+    z.next_in = (Bytef *)gz.data;
+    z.avail_in = (uInt)gz.size;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)(plain.size + 16);
+    assert_int_equal (inflate (&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal (z.total_out, plain.size);
+    assert_memory_equal (out, plain.data, plain.size);
+    inflateEnd (&z);
+    free (out);
+    free (gz.data);
+
+    //  q=0 refuses gzip
+    curl = s_easy (url, &gz);
+    headers = curl_slist_append (NULL, "Accept-Encoding: gzip;q=0, identity");
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    assert_false (s_has_header (&gz, "Content-Encoding:"));
+    assert_int_equal (gz.size, plain.size);
+    free (gz.data);
+    free (plain.data);
+    free (url);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_redirects (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    s_body_t body;
+    assert_int_equal (s_get_path (site, "/redirect/1", &body), 302);
+    assert_true (s_has_header (&body, "Location: /redirect/2\r"));
+    free (body.data);
+    assert_int_equal (s_get_path (site, "/redirect/2", &body), 301);
+    char location[256];
+    snprintf (location, sizeof location, "Location: %s/redirect/3\r", zc_testsite_url (site));
+    assert_true (s_has_header (&body, location));
+    free (body.data);
+    assert_int_equal (s_get_path (site, "/redirect/3", &body), 302);
+    assert_true (s_has_header (&body, "Location: /redirect/final.html\r"));
+    free (body.data);
+
+    //  Followed: ends on the final page, whose title is the truth's
+    char *url = s_url (site, "/redirect/1");
+    CURL *curl = s_easy (url, &body);
+    curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 1L);
+    assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+    char *effective = NULL;
+    long redirects = 0;
+    curl_easy_getinfo (curl, CURLINFO_EFFECTIVE_URL, &effective);
+    curl_easy_getinfo (curl, CURLINFO_REDIRECT_COUNT, &redirects);
+    assert_int_equal (redirects, 3);
+    json_t *truth = zc_testsite_truth (site);
+    size_t i;
+    json_t *page;
+    bool found = false;
+    json_array_foreach (json_object_get (truth, "pages"), i, page)
+    {
+        if (strcmp (json_string_value (json_object_get (page, "url")), url) == 0) {
+            found = true;
+            assert_string_equal (json_string_value (json_object_get (page, "final_url")),
+                                 effective);
+        }
+    }
+    assert_true (found);
+    assert_non_null (strstr (body.data, "<title>Redirect target — final</title>"));
+    curl_easy_cleanup (curl);
+    json_decref (truth);
+    free (body.data);
+    free (url);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_big (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    s_body_t body;
+    assert_int_equal (s_get_path (site, "/big.html", &body), 200);
+    assert_true (s_has_header (&body, "Content-Length: 100000\r"));
+    assert_int_equal (body.size, 100000);
+    assert_non_null (strstr (body.data, "<title>Big page</title>"));
+    assert_non_null (strstr (body.data + body.size - 20, "</html>\n"));
+    char *first = body.data;
+
+    assert_int_equal (s_get_path (site, "/big-chunked.html", &body), 200);
+    assert_false (s_has_header (&body, "Content-Length:"));
+    assert_true (s_has_header (&body, "Transfer-Encoding: chunked"));
+    assert_int_equal (body.size, 100000);
+    assert_memory_equal (body.data, first, 100000);
+    free (body.data);
+    free (first);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_slow_does_not_block (void **state)
+{
+    (void)state;
+    const int slow_ms = 300;
+    zc_testsite_t *site = s_site_new (20, slow_ms, NULL);
+    char *slow_url = s_url (site, "/slow.html");
+    char *fast_url = s_url (site, "/p/1.html");
+    s_body_t slow_body, fast_body;
+    CURLM *multi = curl_multi_init ();
+    CURL *slow = s_easy (slow_url, &slow_body);
+    CURL *fast = s_easy (fast_url, &fast_body);
+    int64_t started = s_mono_ms ();
+    curl_multi_add_handle (multi, slow);
+    curl_multi_add_handle (multi, fast);
+    int64_t fast_done = -1, slow_done = -1;
+    while (slow_done < 0 && s_mono_ms () - started < 10000) {
+        int running = 0;
+        curl_multi_perform (multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read (multi, &left))) {
+            assert_int_equal (msg->msg, CURLMSG_DONE);
+            assert_int_equal (msg->data.result, CURLE_OK);
+            if (msg->easy_handle == fast)
+                fast_done = s_mono_ms () - started;
+            else
+                slow_done = s_mono_ms () - started;
+        }
+        curl_multi_poll (multi, NULL, 0, 50, NULL);
+    }
+    assert_true (fast_done >= 0);
+    assert_true (slow_done >= slow_ms);
+    assert_true (fast_done < slow_ms); //  served while the slow one waited
+    assert_non_null (strstr (slow_body.data, "<title>Slow page</title>"));
+    curl_multi_remove_handle (multi, slow);
+    curl_multi_remove_handle (multi, fast);
+    curl_easy_cleanup (slow);
+    curl_easy_cleanup (fast);
+    curl_multi_cleanup (multi);
+    free (slow_body.data);
+    free (fast_body.data);
+    free (slow_url);
+    free (fast_url);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_destroy_does_not_wait_for_slow (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 30000, NULL);
+    char *url = s_url (site, "/slow.html");
+    s_body_t body;
+    CURLM *multi = curl_multi_init ();
+    CURL *slow = s_easy (url, &body);
+    curl_multi_add_handle (multi, slow);
+    //  wait (with a deadline) until the request is inside the site
+    int64_t deadline = s_mono_ms () + 5000;
+    while (zc_testsite_hits (site) == 0 && s_mono_ms () < deadline) {
+        int running = 0;
+        curl_multi_perform (multi, &running);
+        curl_multi_poll (multi, NULL, 0, 20, NULL);
+    }
+    assert_int_equal (zc_testsite_hits (site), 1);
+    int64_t started = s_mono_ms ();
+    zc_testsite_destroy (&site);
+    assert_true (s_mono_ms () - started < 5000);
+    curl_multi_remove_handle (multi, slow);
+    curl_easy_cleanup (slow);
+    curl_multi_cleanup (multi);
+    free (body.data);
+    free (url);
+}
+
+static void
+test_hits_and_log (void **state)
+{
+    (void)state;
+    char log_path[] = "/tmp/zc_testsite_logXXXXXX";
+    int fd = mkstemp (log_path);
+    assert_true (fd >= 0);
+    close (fd);
+    zc_testsite_t *site = s_site_new (20, 200, log_path);
+    s_body_t body;
+    assert_int_equal (s_get_path (site, "/p/1.html?ref=2", &body), 200);
+    free (body.data);
+    assert_int_equal (s_get_path (site, "/missing", &body), 404);
+    free (body.data);
+    char external[256];
+    snprintf (external, sizeof external, "%s/x/5.html", zc_testsite_external_url (site));
+    assert_int_equal (s_get (external, &body), 200);
+    free (body.data);
+    assert_int_equal (zc_testsite_hits (site), 2);
+    assert_int_equal (zc_testsite_external_hits (site), 1);
+
+    //  Lines are flushed as they are written: readable while serving
+    FILE *file = fopen (log_path, "r");
+    assert_non_null (file);
+    char line[512];
+    const char *expected[] = {"main GET /p/1.html?ref=2 200\n", "main GET /missing 404\n",
+                              "external GET /x/5.html 200\n"};
+    for (size_t k = 0; k < 3; k++) {
+        assert_non_null (fgets (line, sizeof line, file));
+        assert_string_equal (line, expected[k]);
+    }
+    assert_null (fgets (line, sizeof line, file));
+    fclose (file);
+    zc_testsite_destroy (&site);
+    unlink (log_path);
+}
+
+static void
+test_bad_config (void **state)
+{
+    (void)state;
+    zc_testsite_config_t config = {
+        .pages = 10, .host = "127.0.0.1", .log_path = "/nonexistent-dir/x/log"};
+    assert_null (zc_testsite_new (&config));
+    zc_testsite_t *site = s_site_new (10, 200, NULL);
+    //  port already taken
+    const char *url = zc_testsite_url (site);
+    int port = atoi (strrchr (url, ':') + 1);
+    zc_testsite_config_t taken = {.pages = 10, .host = "127.0.0.1", .port = port};
+    assert_null (zc_testsite_new (&taken));
+    zc_testsite_destroy (&site);
+    zc_testsite_destroy (&site); //  NULL-safe
+    zc_testsite_destroy (NULL);
+}
+
+static void
+test_write_dir (void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/zc_testsite_dirXXXXXX";
+    assert_non_null (mkdtemp (dir));
+    zc_testsite_t *site = s_site_new (30, 200, NULL);
+    const char *url = zc_testsite_url (site);
+    const char *ext = zc_testsite_external_url (site);
+    zc_testsite_config_t config = {.pages = 30,
+                                   .seed = 42,
+                                   .host = "127.0.0.1",
+                                   .port = atoi (strrchr (url, ':') + 1),
+                                   .external_port = atoi (strrchr (ext, ':') + 1),
+                                   .big_bytes = 100000};
+    assert_int_equal (zc_testsite_write_dir (&config, dir), 0);
+
+    //  Served and written bytes agree; the static truth equals the live one
+    const char *files[] = {"index.html",          "p/0.html", "p/29.html",        "gzip.html",
+                           "redirect/final.html", "big.html", "big-chunked.html", "slow.html"};
+    const char *paths[] = {
+        "/",         "/p/0.html",         "/p/29.html", "/gzip.html", "/redirect/final.html",
+        "/big.html", "/big-chunked.html", NULL};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char path[512];
+        snprintf (path, sizeof path, "%s/%s", dir, files[k]);
+        FILE *file = fopen (path, "rb");
+        assert_non_null (file);
+        char *data = malloc (200000);
+        assert_non_null (data);
+        size_t n = fread (data, 1, 200000, file);
+        fclose (file);
+        assert_true (n > 0);
+        if (paths[k]) {
+            s_body_t body;
+            assert_int_equal (s_get_path (site, paths[k], &body), 200);
+            assert_int_equal (body.size, n);
+            assert_memory_equal (body.data, data, n);
+            free (body.data);
+        }
+        free (data);
+        assert_int_equal (unlink (path), 0);
+    }
+    json_t *live = zc_testsite_truth (site);
+    json_t *static_truth = zc_testsite_truth_static (&config);
+    assert_true (json_equal (live, static_truth));
+    json_decref (live);
+    json_decref (static_truth);
+    for (uint32_t i = 1; i < 29; i++) {
+        char path[512];
+        snprintf (path, sizeof path, "%s/p/%u.html", dir, i);
+        assert_int_equal (unlink (path), 0);
+    }
+    char path[512];
+    snprintf (path, sizeof path, "%s/p", dir);
+    assert_int_equal (rmdir (path), 0);
+    snprintf (path, sizeof path, "%s/redirect", dir);
+    assert_int_equal (rmdir (path), 0);
+    assert_int_equal (rmdir (dir), 0); //  nothing else was written
+    zc_testsite_destroy (&site);
+}
+
+int
+main (void)
+{
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    xmlInitParser ();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_truth_deterministic),
+        cmocka_unit_test (test_truth_complete),
+        cmocka_unit_test (test_truth_matches_served_site),
+        cmocka_unit_test (test_page_and_keepalive),
+        cmocka_unit_test (test_not_found),
+        cmocka_unit_test (test_gzip),
+        cmocka_unit_test (test_redirects),
+        cmocka_unit_test (test_big),
+        cmocka_unit_test (test_slow_does_not_block),
+        cmocka_unit_test (test_destroy_does_not_wait_for_slow),
+        cmocka_unit_test (test_hits_and_log),
+        cmocka_unit_test (test_bad_config),
+        cmocka_unit_test (test_write_dir),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    xmlCleanupParser ();
+    curl_global_cleanup ();
+    return rc;
+}
