@@ -1,12 +1,11 @@
-/*  Unit tests for zc_http: real transfers against a local HTTP server
+/*  Unit tests for zc_http: real transfers against the project's test site
     (libmicrohttpd on 127.0.0.1, port 0) driven by one zloop.
 */
 #include "zc_http.h"
+#include "zc_testsite.h"
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,170 +14,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-//  --------------------------------------------------------------------------
-//  A tiny test server: every behaviour zc_http must classify
-
 #define BIG_BYTES (100 * 1024)
 #define SLOW_MS 3000
-
-typedef struct {
-    struct MHD_Daemon *daemon;
-    int port;
-    atomic_int stopping;
-    unsigned char gzip[256];
-    size_t gzip_size;
-} server_t;
-
-static const char s_hello[] = "<html><title>hello</title><body>hello world</body></html>";
-static const char s_gzip_text[] = "this body was gzip encoded on the wire";
-
-static uint32_t
-s_crc32 (const unsigned char *p, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
-    return ~crc;
-}
-
-//  A gzip member holding one stored (uncompressed) deflate block: valid
-//  gzip without needing zlib in the test.
-static size_t
-s_make_gzip (unsigned char *out, const char *text)
-{
-    size_t n = strlen (text);
-    size_t i = 0;
-    const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-    memcpy (out, header, sizeof header);
-    i += sizeof header;
-    out[i++] = 0x01; //  BFINAL, stored
-    out[i++] = (unsigned char)(n & 0xff);
-    out[i++] = (unsigned char)(n >> 8);
-    out[i++] = (unsigned char)(~n & 0xff);
-    out[i++] = (unsigned char)((~n >> 8) & 0xff);
-    memcpy (out + i, text, n);
-    i += n;
-    uint32_t crc = s_crc32 ((const unsigned char *)text, n);
-    for (int k = 0; k < 4; k++)
-        out[i++] = (unsigned char)(crc >> (8 * k));
-    for (int k = 0; k < 4; k++)
-        out[i++] = (unsigned char)(n >> (8 * k));
-    return i;
-}
-
-static ssize_t
-s_endless (void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)cls;
-    (void)pos;
-    memset (buf, 'x', max);
-    return (ssize_t)max;
-}
-
-static ssize_t
-s_slow (void *cls, uint64_t pos, char *buf, size_t max)
-{
-    server_t *server = cls;
-    if (pos > 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    //  The server (not the test) waits, in small steps so it can stop early.
-    for (int waited = 0; waited < SLOW_MS && !atomic_load (&server->stopping); waited += 10)
-        usleep (10 * 1000);
-    if (max < 4)
-        return 0;
-    memcpy (buf, "late", 4);
-    return 4;
-}
-
-static enum MHD_Result
-s_queue (struct MHD_Connection *connection, unsigned int status, struct MHD_Response *response)
-{
-    enum MHD_Result rc = MHD_queue_response (connection, status, response);
-    MHD_destroy_response (response);
-    return rc;
-}
-
-static enum MHD_Result
-s_handle_request (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
-                  const char *version, const char *upload_data, size_t *upload_data_size,
-                  void **con_cls)
-{
-    server_t *server = cls;
-    (void)method;
-    (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)con_cls;
-    struct MHD_Response *r;
-    if (streq (url, "/ok")) {
-        r = MHD_create_response_from_buffer (strlen (s_hello), (void *)s_hello,
-                                             MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header (r, "Content-Type", "text/html; charset=utf-8");
-        return s_queue (connection, 200, r);
-    }
-    if (streq (url, "/gzip")) {
-        r = MHD_create_response_from_buffer (server->gzip_size, server->gzip,
-                                             MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header (r, "Content-Encoding", "gzip");
-        MHD_add_response_header (r, "Content-Type", "text/plain");
-        return s_queue (connection, 200, r);
-    }
-    if (streq (url, "/redirect")) {
-        r = MHD_create_response_from_buffer (0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header (r, "Location", "/ok?from=redirect");
-        return s_queue (connection, 302, r);
-    }
-    if (streq (url, "/big-cl")) {
-        char *big = malloc (BIG_BYTES);
-        memset (big, 'b', BIG_BYTES);
-        r = MHD_create_response_from_buffer (BIG_BYTES, big, MHD_RESPMEM_MUST_FREE);
-        return s_queue (connection, 200, r);
-    }
-    if (streq (url, "/big-chunked")) {
-        r = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 4096, s_endless, NULL, NULL);
-        return s_queue (connection, 200, r);
-    }
-    if (streq (url, "/slow")) {
-        r = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 64, s_slow, server, NULL);
-        return s_queue (connection, 200, r);
-    }
-    r = MHD_create_response_from_buffer (9, (void *)"not found", MHD_RESPMEM_PERSISTENT);
-    return s_queue (connection, 404, r);
-}
-
-static server_t *
-s_server_new (void)
-{
-    server_t *server = calloc (1, sizeof *server);
-    assert_non_null (server);
-    server->gzip_size = s_make_gzip (server->gzip, s_gzip_text);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    server->daemon = MHD_start_daemon (
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-        s_handle_request, server, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT, 1000u,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-    assert_non_null (server->daemon);
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info (server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    assert_non_null (info);
-    server->port = info->port;
-    assert_true (server->port > 0);
-    return server;
-}
-
-static void
-s_server_destroy (server_t **server_p)
-{
-    server_t *server = *server_p;
-    atomic_store (&server->stopping, 1);
-    MHD_stop_daemon (server->daemon);
-    free (server);
-    *server_p = NULL;
-}
 
 //  --------------------------------------------------------------------------
 //  Test harness: one engine, one loop; results are copied for asserts
@@ -200,7 +37,7 @@ typedef struct {
 } copy_t;
 
 typedef struct {
-    server_t *server;
+    zc_testsite_t *site;
     zloop_t *loop;
     zc_http_t *http;
     size_t expected;
@@ -262,7 +99,7 @@ s_run (fixture_t *f, size_t expected)
 static const char *
 s_url (fixture_t *f, const char *path)
 {
-    snprintf (f->url, sizeof f->url, "http://127.0.0.1:%d%s", f->server->port, path);
+    snprintf (f->url, sizeof f->url, "%s%s", zc_testsite_url (f->site), path);
     return f->url;
 }
 
@@ -277,7 +114,10 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    f->server = s_server_new ();
+    zc_testsite_config_t config = {
+        .pages = 10, .seed = 1, .host = "127.0.0.1", .slow_ms = SLOW_MS, .big_bytes = BIG_BYTES};
+    f->site = zc_testsite_new (&config);
+    assert_non_null (f->site);
     f->loop = zloop_new ();
     f->http = zc_http_new (f->loop, s_on_done, f);
     assert_non_null (f->http);
@@ -292,7 +132,7 @@ s_teardown (void **state)
     zc_http_destroy (&f->http);
     assert_null (f->http);
     zloop_destroy (&f->loop);
-    s_server_destroy (&f->server);
+    zc_testsite_destroy (&f->site);
     for (size_t i = 0; i < f->done; i++) {
         free (f->results[i].location);
         free (f->results[i].content_type);
@@ -327,40 +167,46 @@ static void
 test_ok_body (void **state)
 {
     fixture_t *f = *state;
-    s_get (f, "/ok", 7);
+    s_get (f, "/", 7);
     assert_int_equal (zc_http_active (f->http), 1);
     s_run (f, 1);
     copy_t *c = &f->results[0];
     assert_int_equal (c->status, ZC_HTTP_OK);
     assert_int_equal (c->http_status, 200);
     assert_int_equal (c->user, 7);
-    assert_int_equal (c->body_size, strlen (s_hello));
-    assert_memory_equal (c->body, s_hello, c->body_size);
+    assert_non_null (c->body);
+    assert_true (c->body_size > 100);
     assert_int_equal (c->body[c->body_size], 0);
+    assert_non_null (strstr (c->body, "</html>"));
     assert_string_equal (c->content_type, "text/html; charset=utf-8");
-    assert_string_equal (c->effective_url, s_url (f, "/ok"));
+    assert_string_equal (c->effective_url, s_url (f, "/"));
     assert_null (c->location);
     assert_string_equal (c->error, "");
     assert_int_equal (zc_http_active (f->http), 0);
 
-    //  A second transfer reuses the recycled handle and connection.
-    s_get (f, "/ok", 8);
+    //  A second transfer reuses the recycled handle; same site, same bytes.
+    s_get (f, "/", 8);
     s_run (f, 2);
     assert_int_equal (f->results[1].status, ZC_HTTP_OK);
     assert_int_equal (f->results[1].user, 8);
+    assert_int_equal (f->results[1].body_size, c->body_size);
+    assert_memory_equal (f->results[1].body, c->body, c->body_size);
 }
 
 static void
 test_gzip_decoded (void **state)
 {
     fixture_t *f = *state;
-    s_get (f, "/gzip", 1);
+    s_get (f, "/gzip.html", 1);
     s_run (f, 1);
     copy_t *c = &f->results[0];
     assert_int_equal (c->status, ZC_HTTP_OK);
     assert_int_equal (c->http_status, 200);
-    assert_int_equal (c->body_size, strlen (s_gzip_text));
-    assert_memory_equal (c->body, s_gzip_text, c->body_size);
+    //  Decoded: HTML text, not the gzip magic 1f 8b.
+    assert_true (c->body_size > 10);
+    assert_false ((unsigned char)c->body[0] == 0x1f && (unsigned char)c->body[1] == 0x8b);
+    assert_non_null (strstr (c->body, "</html>"));
+    assert_int_equal (strlen (c->body), c->body_size);
 }
 
 static void
@@ -372,21 +218,21 @@ test_404 (void **state)
     copy_t *c = &f->results[0];
     assert_int_equal (c->status, ZC_HTTP_OK);
     assert_int_equal (c->http_status, 404);
-    assert_int_equal (c->body_size, 9);
+    assert_string_equal (c->body, "not found\n");
 }
 
 static void
 test_redirect_not_followed (void **state)
 {
     fixture_t *f = *state;
-    s_get (f, "/redirect", 1);
+    s_get (f, "/redirect/1", 1);
     s_run (f, 1);
     copy_t *c = &f->results[0];
     assert_int_equal (c->status, ZC_HTTP_OK);
     assert_int_equal (c->http_status, 302);
     assert_non_null (c->location);
-    assert_string_equal (c->location, s_url (f, "/ok?from=redirect"));
-    assert_string_equal (c->effective_url, s_url (f, "/redirect"));
+    assert_string_equal (c->location, s_url (f, "/redirect/2"));
+    assert_string_equal (c->effective_url, s_url (f, "/redirect/1"));
 }
 
 static void
@@ -417,7 +263,8 @@ static void
 test_timeout (void **state)
 {
     fixture_t *f = *state;
-    zc_http_request_t req = {.url = s_url (f, "/slow"), .timeout_ms = 300, .allow_private = true};
+    zc_http_request_t req = {
+        .url = s_url (f, "/slow.html"), .timeout_ms = 300, .allow_private = true};
     int64_t start = zclock_mono ();
     assert_int_equal (zc_http_start (f->http, &req, NULL), 0);
     s_run (f, 1);
@@ -442,21 +289,21 @@ s_too_large (fixture_t *f, const char *path)
 static void
 test_too_large_content_length (void **state)
 {
-    s_too_large (*state, "/big-cl");
+    s_too_large (*state, "/big.html");
 }
 
 static void
 test_too_large_chunked (void **state)
 {
     //  Endless chunked body, no Content-Length: must abort, not hang.
-    s_too_large (*state, "/big-chunked");
+    s_too_large (*state, "/big-chunked.html");
 }
 
 static void
 test_truncate_body (void **state)
 {
     fixture_t *f = *state;
-    zc_http_request_t req = {.url = s_url (f, "/big-chunked"),
+    zc_http_request_t req = {.url = s_url (f, "/big-chunked.html"),
                              .max_body_bytes = 1000,
                              .truncate_body = true,
                              .allow_private = true};
@@ -467,14 +314,13 @@ test_truncate_body (void **state)
     assert_int_equal (c->http_status, 200);
     assert_true (c->truncated);
     assert_int_equal (c->body_size, 1000);
-    assert_int_equal (c->body[999], 'x');
 }
 
 static void
 test_under_limit_not_truncated (void **state)
 {
     fixture_t *f = *state;
-    zc_http_request_t req = {.url = s_url (f, "/big-cl"),
+    zc_http_request_t req = {.url = s_url (f, "/big.html"),
                              .max_body_bytes = BIG_BYTES,
                              .truncate_body = true,
                              .allow_private = true};
@@ -491,7 +337,7 @@ test_parallel (void **state)
     fixture_t *f = *state;
     const size_t n = 200;
     for (size_t i = 0; i < n; i++)
-        s_get (f, (i % 2) ? "/ok" : "/gzip", i);
+        s_get (f, (i % 2) ? "/" : "/gzip.html", i);
     assert_int_equal (zc_http_active (f->http), n);
     s_run (f, n);
     bool seen[200] = {false};
@@ -502,8 +348,7 @@ test_parallel (void **state)
         assert_true (c->user < n);
         assert_false (seen[c->user]);
         seen[c->user] = true;
-        size_t want = (c->user % 2) ? strlen (s_hello) : strlen (s_gzip_text);
-        assert_int_equal (c->body_size, want);
+        assert_non_null (strstr (c->body, "</html>"));
     }
     assert_int_equal (zc_http_active (f->http), 0);
 }
@@ -531,7 +376,7 @@ static void
 test_private_blocked (void **state)
 {
     fixture_t *f = *state;
-    zc_http_request_t req = {.url = s_url (f, "/ok"), .allow_private = false};
+    zc_http_request_t req = {.url = s_url (f, "/"), .allow_private = false};
     assert_int_equal (zc_http_start (f->http, &req, NULL), 0);
     s_run (f, 1);
     assert_int_equal (f->results[0].status, ZC_HTTP_BLOCKED);
@@ -544,10 +389,10 @@ test_destroy_aborts (void **state)
     fixture_t *f = *state;
     //  Transfers still running at destroy are aborted without callbacks and
     //  without leaks (ASan checks the latter).
-    zc_http_request_t req = {.url = s_url (f, "/slow"), .allow_private = true};
+    zc_http_request_t req = {.url = s_url (f, "/slow.html"), .allow_private = true};
     for (int i = 0; i < 3; i++)
         assert_int_equal (zc_http_start (f->http, &req, NULL), 0);
-    s_get (f, "/ok", 1);
+    s_get (f, "/", 1);
     s_run (f, 1);
     assert_int_equal (zc_http_active (f->http), 3);
     zc_http_destroy (&f->http);

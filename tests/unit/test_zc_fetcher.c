@@ -1,0 +1,571 @@
+/*  Unit tests for the fetcher actor. The test plays the broker (ROUTER on
+    inproc) and a parser node front (PULL), and the project's test site
+    serves the pages. The "broker" here hands out jobs only against READY
+    credit, as the real one does, and checks on every READY that the credit
+    never exceeds the fetcher's capacity.
+*/
+#include "zc_fetcher.h"
+#include "zc_msg.h"
+#include "zc_testsite.h"
+#include "zc_util.h"
+
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#define MAX_JOBS 32
+#define DEADLINE_MS 10000
+
+typedef struct {
+    char url[256];
+    zc_job_kind_t kind;
+    zc_fetch_opts_t opts;
+    //  outcome, as observed
+    int outcomes;
+    zc_msg_type_t type; //  PAGE, FETCH_FAILED or ROBOTS
+    char reason[64];
+    char location[256];
+    char url_seen[256];
+    char final_url[256];
+    uint32_t status;
+    uint32_t redirects;
+    size_t body_size;
+    bool html_body;
+} job_t;
+
+typedef struct fixture_t fixture_t;
+typedef bool (cond_fn) (fixture_t *f);
+
+struct fixture_t {
+    zc_testsite_t *site;
+    zsock_t *router; //  the broker's jobs socket
+    zsock_t *pull;   //  the parser front
+    char broker_ep[64];
+    char front_ep[64];
+    zactor_t *fetcher;
+    uint32_t capacity;
+    zframe_t *rid; //  the fetcher's routing id
+    size_t hellos;
+    job_t jobs[MAX_JOBS];
+    size_t job_count;
+    size_t jobs_sent;       //  in total
+    size_t jobs_sent_epoch; //  in this epoch
+    size_t outcomes;
+    uint64_t credit_granted; //  READY credit in this epoch
+    uint32_t last_ready;
+    bool auto_jobs; //  answer READY with JOBS
+    uint64_t epoch;
+    uint32_t heartbeat_ms;
+    zc_heartbeat_t heartbeat; //  last one received (node not kept)
+    size_t heartbeats;
+};
+
+//  --------------------------------------------------------------------------
+//  Broker side
+
+static void
+s_send (fixture_t *f, const zc_msg_t *msg)
+{
+    assert_non_null (f->rid);
+    assert_int_equal (zc_msg_send (msg, f->router, f->rid), 0);
+}
+
+static void
+s_send_welcome (fixture_t *f, uint64_t epoch)
+{
+    f->epoch = epoch;
+    f->credit_granted = 0;
+    f->jobs_sent_epoch = 0;
+    zc_msg_t msg = {.type = ZC_MSG_WELCOME,
+                    .welcome = {.epoch = epoch,
+                                .results = "inproc://zc-test-results",
+                                .heartbeat_ms = f->heartbeat_ms}};
+    s_send (f, &msg);
+}
+
+static void
+s_send_parsers (fixture_t *f)
+{
+    const char *endpoints[] = {f->front_ep};
+    zc_msg_t msg = {.type = ZC_MSG_PARSERS,
+                    .parsers = {.endpoints = endpoints, .endpoint_count = 1}};
+    s_send (f, &msg);
+}
+
+//  Sends as many pending jobs as the outstanding credit allows.
+static void
+s_send_jobs (fixture_t *f)
+{
+    uint64_t outstanding = f->credit_granted - f->jobs_sent_epoch;
+    size_t n = f->job_count - f->jobs_sent;
+    if (n > outstanding)
+        n = (size_t)outstanding;
+    if (n == 0)
+        return;
+    zc_job_t batch[MAX_JOBS];
+    for (size_t i = 0; i < n; i++) {
+        job_t *job = &f->jobs[f->jobs_sent + i];
+        batch[i] = (zc_job_t){.crawl = "c1",
+                              .id = f->jobs_sent + i + 1,
+                              .kind = job->kind,
+                              .url = job->url,
+                              .depth = 1,
+                              .attempt = 1,
+                              .deadline_ms = (uint64_t)zc_now_ms () + 60000,
+                              .opts = job->opts};
+    }
+    zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = batch, .job_count = n}};
+    s_send (f, &msg);
+    f->jobs_sent += n;
+    f->jobs_sent_epoch += n;
+}
+
+static job_t *
+s_job_for (fixture_t *f, const char *crawl, uint64_t id)
+{
+    assert_string_equal (crawl, "c1");
+    assert_true (id >= 1 && id <= f->jobs_sent);
+    return &f->jobs[id - 1];
+}
+
+static void
+s_copy (char *dst, size_t size, const char *src)
+{
+    snprintf (dst, size, "%s", src ? src : "");
+}
+
+static bool
+s_contains (const void *data, size_t size, const char *needle)
+{
+    size_t n = strlen (needle);
+    const char *p = data;
+    for (size_t i = 0; n <= size && i <= size - n; i++)
+        if (memcmp (p + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_outcome (fixture_t *f, job_t *job, zc_msg_type_t type)
+{
+    job->outcomes++;
+    f->outcomes++;
+    job->type = type;
+}
+
+static void
+s_handle_pull (fixture_t *f)
+{
+    zmsg_t *zmsg = zmsg_recv (f->pull);
+    assert_non_null (zmsg);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    assert_int_equal (msg->type, ZC_MSG_PAGE);
+    const zc_page_t *page = &msg->page;
+    job_t *job = s_job_for (f, page->meta.crawl, page->meta.id);
+    s_outcome (f, job, ZC_MSG_PAGE);
+    s_copy (job->url_seen, sizeof job->url_seen, page->meta.url);
+    s_copy (job->final_url, sizeof job->final_url, page->meta.final_url);
+    job->status = page->meta.status;
+    job->redirects = page->meta.redirects;
+    job->body_size = page->body_size;
+    job->html_body = s_contains (page->body, page->body_size, "</html>");
+    zc_msg_destroy (&msg);
+}
+
+//  Reads every PAGE already queued on the front.
+static void
+s_drain_pull (fixture_t *f)
+{
+    while (zsock_events (f->pull) & ZMQ_POLLIN)
+        s_handle_pull (f);
+}
+
+static void
+s_on_ready (fixture_t *f, uint32_t credit)
+{
+    assert_true (credit > 0);
+    f->last_ready = credit;
+    f->credit_granted += credit;
+    //  Outstanding credit alone, and with the jobs the fetcher still holds
+    //  (pages it pushed before this READY are already on the front).
+    s_drain_pull (f);
+    uint64_t outstanding = f->credit_granted - f->jobs_sent_epoch;
+    assert_true (f->credit_granted >= f->jobs_sent_epoch);
+    assert_true (outstanding <= f->capacity);
+    assert_true (outstanding + (f->jobs_sent - f->outcomes) <= f->capacity);
+    if (f->auto_jobs)
+        s_send_jobs (f);
+}
+
+static void
+s_handle_router (fixture_t *f)
+{
+    zmsg_t *zmsg = zmsg_recv (f->router);
+    assert_non_null (zmsg);
+    zframe_t *rid = zmsg_pop (zmsg);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    zframe_destroy (&f->rid);
+    f->rid = rid;
+    switch (msg->type) {
+    case ZC_MSG_HELLO:
+        assert_string_equal (msg->hello.role, "fetcher");
+        assert_string_equal (msg->hello.id, "fetcher-under-test");
+        assert_int_equal (msg->hello.capacity, f->capacity);
+        assert_string_equal (msg->hello.endpoint, "");
+        f->hellos++;
+        break;
+    case ZC_MSG_READY:
+        s_on_ready (f, msg->ready.credit);
+        break;
+    case ZC_MSG_HEARTBEAT: {
+        f->heartbeat = msg->heartbeat;
+        f->heartbeat.node = NULL;
+        f->heartbeats++;
+        zc_msg_t reply = {.type = ZC_MSG_HEARTBEAT,
+                          .heartbeat = {.epoch = f->epoch, .node = "broker"}};
+        s_send (f, &reply);
+        break;
+    }
+    case ZC_MSG_FETCH_FAILED: {
+        const zc_fetch_failed_t *ff = &msg->fetch_failed;
+        job_t *job = s_job_for (f, ff->crawl, ff->id);
+        s_outcome (f, job, ZC_MSG_FETCH_FAILED);
+        s_copy (job->url_seen, sizeof job->url_seen, ff->url);
+        s_copy (job->reason, sizeof job->reason, ff->reason);
+        s_copy (job->location, sizeof job->location, ff->location);
+        job->status = ff->status;
+        assert_int_equal (ff->attempt, 1);
+        assert_true (ff->fetched_at_ms > 0);
+        break;
+    }
+    case ZC_MSG_ROBOTS: {
+        const zc_robots_t *robots = &msg->robots;
+        job_t *job = s_job_for (f, robots->crawl, robots->id);
+        s_outcome (f, job, ZC_MSG_ROBOTS);
+        s_copy (job->url_seen, sizeof job->url_seen, robots->url);
+        s_copy (job->reason, sizeof job->reason, robots->reason);
+        job->status = robots->status;
+        job->body_size = robots->body_size;
+        break;
+    }
+    default:
+        fail_msg ("unexpected %s from the fetcher", zc_msg_type_str (msg->type));
+    }
+    zc_msg_destroy (&msg);
+}
+
+//  Handles messages until COND holds; false if DEADLINE_MS passed first.
+static bool
+s_pump (fixture_t *f, cond_fn *cond)
+{
+    zpoller_t *poller = zpoller_new (f->router, f->pull, NULL);
+    assert_non_null (poller);
+    int64_t deadline = zclock_mono () + DEADLINE_MS;
+    bool met = cond (f);
+    while (!met && zclock_mono () < deadline) {
+        void *which = zpoller_wait (poller, 50);
+        if (which == f->router)
+            s_handle_router (f);
+        else if (which == f->pull)
+            s_handle_pull (f);
+        met = cond (f);
+    }
+    zpoller_destroy (&poller);
+    return met;
+}
+
+static bool
+s_cond_hello (fixture_t *f)
+{
+    return f->hellos > 0;
+}
+
+static bool
+s_cond_credit (fixture_t *f)
+{
+    return f->credit_granted > 0;
+}
+
+//  All jobs ended and the whole capacity has been granted back.
+static bool
+s_cond_idle (fixture_t *f)
+{
+    return f->outcomes == f->job_count &&
+           f->credit_granted - f->jobs_sent_epoch + (f->jobs_sent - f->outcomes) == f->capacity;
+}
+
+//  --------------------------------------------------------------------------
+//  Fixture
+
+static job_t *
+s_add_job (fixture_t *f, const char *base, const char *path)
+{
+    assert_true (f->job_count < MAX_JOBS);
+    job_t *job = &f->jobs[f->job_count++];
+    snprintf (job->url, sizeof job->url, "%s%s", base, path);
+    job->kind = ZC_JOB_PAGE;
+    job->opts = (zc_fetch_opts_t){.connect_timeout_ms = 2000,
+                                  .timeout_ms = 5000,
+                                  .max_body_bytes = 1024 * 1024,
+                                  .max_redirects = 10,
+                                  .allow_private = true,
+                                  .user_agent = ""};
+    return job;
+}
+
+static void
+s_start_fetcher (fixture_t *f, uint32_t capacity)
+{
+    f->capacity = capacity;
+    zc_fetcher_config_t config = {.broker_endpoint = f->broker_ep,
+                                  .max_in_flight = (int)capacity,
+                                  .node_id = "fetcher-under-test"};
+    f->fetcher = zactor_new (zc_fetcher_actor, &config);
+    assert_non_null (f->fetcher);
+    assert_int_equal (zstr_send (f->fetcher, "START"), 0);
+    int rc = -1;
+    assert_int_equal (zsock_recv (f->fetcher, "i", &rc), 0);
+    assert_int_equal (rc, 0);
+    assert_true (s_pump (f, s_cond_hello));
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    assert_non_null (f);
+    zc_testsite_config_t config = {
+        .pages = 10, .seed = 7, .host = "127.0.0.1", .slow_ms = 3000, .big_bytes = 256 * 1024};
+    f->site = zc_testsite_new (&config);
+    assert_non_null (f->site);
+    //  Unique inproc names per fixture (tests share one process context).
+    snprintf (f->broker_ep, sizeof f->broker_ep, "inproc://zc-test-broker-%p", (void *)f);
+    snprintf (f->front_ep, sizeof f->front_ep, "inproc://zc-test-front-%p", (void *)f);
+    f->router = zsock_new_router (f->broker_ep);
+    assert_non_null (f->router);
+    f->pull = zsock_new_pull (f->front_ep);
+    assert_non_null (f->pull);
+    f->heartbeat_ms = 100;
+    f->auto_jobs = true;
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    zactor_destroy (&f->fetcher);
+    zframe_destroy (&f->rid);
+    zsock_destroy (&f->router);
+    zsock_destroy (&f->pull);
+    zc_testsite_destroy (&f->site);
+    free (f);
+    return 0;
+}
+
+static int
+s_closed_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    assert_int_equal (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    assert_int_equal (getsockname (fd, (struct sockaddr *)&addr, &len), 0);
+    close (fd);
+    return ntohs (addr.sin_port);
+}
+
+//  --------------------------------------------------------------------------
+//  Tests
+
+static void
+test_outcomes (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    char other[128], refused[64];
+    //  Same server under another host key (host includes the port and
+    //  name): its absolute Location on /redirect/2 points off-host.
+    const char *port = strrchr (site, ':');
+    snprintf (other, sizeof other, "http://localhost%s", port);
+    snprintf (refused, sizeof refused, "http://127.0.0.1:%d", s_closed_port ());
+
+    job_t *home = s_add_job (f, site, "/");
+    job_t *missing = s_add_job (f, site, "/missing.html");
+    job_t *chain = s_add_job (f, site, "/redirect/1");
+    job_t *offhost = s_add_job (f, other, "/redirect/1");
+    job_t *conn = s_add_job (f, refused, "/");
+    job_t *limit = s_add_job (f, site, "/redirect/1");
+    limit->opts.max_redirects = 1;
+    job_t *slow = s_add_job (f, site, "/slow.html");
+    slow->opts.timeout_ms = 300;
+    job_t *big = s_add_job (f, site, "/big-chunked.html");
+    big->opts.max_body_bytes = 10 * 1024;
+    job_t *robots = s_add_job (f, site, "/robots.txt");
+    robots->kind = ZC_JOB_ROBOTS;
+    job_t *gzip = s_add_job (f, site, "/gzip.html");
+    job_t *page3 = s_add_job (f, site, "/p/3.html");
+    job_t *page4 = s_add_job (f, site, "/p/4.html");
+
+    //  Capacity 4 < 12 jobs: the rest flows in as credit comes back.
+    s_start_fetcher (f, 4);
+    s_send_welcome (f, 42);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+
+    for (size_t i = 0; i < f->job_count; i++) {
+        assert_int_equal (f->jobs[i].outcomes, 1);
+        assert_string_equal (f->jobs[i].url_seen, f->jobs[i].url);
+    }
+    char want[256];
+    assert_int_equal (home->type, ZC_MSG_PAGE);
+    assert_int_equal (home->status, 200);
+    assert_true (home->html_body);
+    assert_string_equal (home->final_url, home->url);
+    assert_int_equal (home->redirects, 0);
+    assert_int_equal (gzip->type, ZC_MSG_PAGE);
+    assert_true (gzip->html_body);
+    assert_int_equal (page3->type, ZC_MSG_PAGE);
+    assert_int_equal (page4->type, ZC_MSG_PAGE);
+
+    assert_int_equal (missing->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (missing->reason, "http");
+    assert_int_equal (missing->status, 404);
+
+    assert_int_equal (chain->type, ZC_MSG_PAGE);
+    snprintf (want, sizeof want, "%s/redirect/final.html", site);
+    assert_string_equal (chain->final_url, want);
+    assert_int_equal (chain->redirects, 3);
+    assert_int_equal (chain->status, 200);
+    assert_true (chain->html_body);
+
+    assert_int_equal (offhost->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (offhost->reason, "redirect");
+    snprintf (want, sizeof want, "%s/redirect/3", site);
+    assert_string_equal (offhost->location, want);
+    assert_int_equal (offhost->status, 301);
+
+    assert_int_equal (conn->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (conn->reason, "connect");
+
+    assert_int_equal (limit->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (limit->reason, "redirect_limit");
+
+    assert_int_equal (slow->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (slow->reason, "timeout");
+
+    assert_int_equal (big->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (big->reason, "too_large");
+
+    assert_int_equal (robots->type, ZC_MSG_ROBOTS);
+    assert_int_equal (robots->status, 404);
+    assert_string_equal (robots->reason, "");
+
+    //  A new broker epoch: the fetcher re-announces its whole capacity.
+    s_send_welcome (f, 43);
+    assert_true (s_pump (f, s_cond_credit));
+    assert_int_equal (f->last_ready, f->capacity);
+}
+
+static bool
+s_cond_queued (fixture_t *f)
+{
+    //  All three jobs ended at the fetcher and sit in its outbox.
+    return f->heartbeats > 0 && f->heartbeat.done == 3 && f->heartbeat.in_flight == 3 &&
+           f->heartbeat.decode_errors == 1;
+}
+
+static void
+test_outbox_before_parsers (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    s_add_job (f, site, "/p/1.html");
+    s_add_job (f, site, "/p/2.html");
+    s_add_job (f, site, "/p/3.html");
+    s_start_fetcher (f, 4);
+    s_send_welcome (f, 7);
+    //  Garbage from the "broker" is counted, not fatal.
+    zmsg_t *garbage = zmsg_new ();
+    zmsg_addmem (garbage, zframe_data (f->rid), zframe_size (f->rid));
+    zmsg_addstr (garbage, "not msgpack");
+    assert_int_equal (zmsg_send (&garbage, f->router), 0);
+
+    //  JOBS before PARSERS: the pages cannot go anywhere yet.
+    assert_true (s_pump (f, s_cond_queued));
+    assert_int_equal (f->outcomes, 0);
+    //  Three slots are held by the outbox: credit shrank to one.
+    assert_int_equal (f->credit_granted - f->jobs_sent_epoch, 1);
+
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+    for (size_t i = 0; i < f->job_count; i++) {
+        assert_int_equal (f->jobs[i].outcomes, 1);
+        assert_int_equal (f->jobs[i].type, ZC_MSG_PAGE);
+        assert_true (f->jobs[i].html_body);
+        assert_string_equal (f->jobs[i].final_url, f->jobs[i].url);
+    }
+}
+
+static bool
+s_cond_fast_page (fixture_t *f)
+{
+    return f->jobs[2].outcomes == 1;
+}
+
+static void
+test_shutdown_mid_transfer (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    s_add_job (f, site, "/slow.html");
+    s_add_job (f, site, "/slow.html");
+    s_add_job (f, site, "/");
+    s_start_fetcher (f, 8);
+    s_send_welcome (f, 9);
+    s_send_parsers (f);
+    //  The fast page arrives; the slow ones are still running at $TERM.
+    assert_true (s_pump (f, s_cond_fast_page));
+    assert_int_equal (f->outcomes, 1);
+    zactor_destroy (&f->fetcher); //  aborts the slow transfers, no leaks
+}
+
+static void
+test_bad_start (void **state)
+{
+    (void)state;
+    zc_fetcher_config_t config = {.broker_endpoint = "nonsense://x"};
+    zactor_t *fetcher = zactor_new (zc_fetcher_actor, &config);
+    assert_non_null (fetcher);
+    assert_int_equal (zstr_send (fetcher, "START"), 0);
+    int rc = 0;
+    assert_int_equal (zsock_recv (fetcher, "i", &rc), 0);
+    assert_int_equal (rc, -1);
+    zactor_destroy (&fetcher);
+}
+
+int
+main (void)
+{
+    assert_int_equal (curl_global_init (CURL_GLOBAL_DEFAULT), CURLE_OK);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_outcomes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_outbox_before_parsers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_shutdown_mid_transfer, s_setup, s_teardown),
+        cmocka_unit_test (test_bad_start),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    curl_global_cleanup ();
+    return rc;
+}
