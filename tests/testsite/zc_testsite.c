@@ -772,6 +772,19 @@ s_queue (struct MHD_Connection *con, const s_listener_t *listener, const char *m
     return rc;
 }
 
+//  Adds a header to RESPONSE; on failure destroys it and returns NULL (the
+//  request handler then drops the connection). NULL passes through.
+static struct MHD_Response *
+s_with_header (struct MHD_Response *response, const char *name, const char *value)
+{
+    if (response && MHD_add_response_header (response, name, value) != MHD_YES) {
+        fprintf (stderr, "zc_testsite: cannot add header %s\n", name);
+        MHD_destroy_response (response);
+        return NULL;
+    }
+    return response;
+}
+
 static struct MHD_Response *
 s_html_response (s_buf_t *b)
 {
@@ -784,8 +797,7 @@ s_html_response (s_buf_t *b)
         free (data);
         return NULL;
     }
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-    return response;
+    return s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
 }
 
 static struct MHD_Response *
@@ -801,9 +813,7 @@ s_text_response (const char *text, const char *content_type)
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer (strlen (text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    if (response)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    return response;
+    return s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 }
 
 static struct MHD_Response *
@@ -811,9 +821,7 @@ s_redirect_response (const char *location)
 {
     struct MHD_Response *response =
         s_text_response ("<html><body>Moved</body></html>\n", "text/html; charset=utf-8");
-    if (response)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_LOCATION, location);
-    return response;
+    return s_with_header (response, MHD_HTTP_HEADER_LOCATION, location);
 }
 
 //  True if an Accept-Encoding value accepts gzip (token gzip/x-gzip, q > 0).
@@ -896,13 +904,11 @@ s_main_response (zc_testsite_t *self, struct MHD_Connection *con, const char *ur
         struct MHD_Response *response = MHD_create_response_from_buffer (
             gz ? self->gzip_body_size : self->gzip_plain_size,
             gz ? (void *)self->gzip_body : (void *)self->gzip_plain, MHD_RESPMEM_PERSISTENT);
-        if (response) {
-            MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                     "text/html; charset=utf-8");
-            MHD_add_response_header (response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-            if (gz)
-                MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-        }
+        response =
+            s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+        response = s_with_header (response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        if (gz)
+            response = s_with_header (response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         return response;
     }
     case S_ROUTE_REDIRECT_1:
@@ -931,10 +937,7 @@ s_main_response (zc_testsite_t *self, struct MHD_Connection *con, const char *ur
         struct MHD_Response *response = MHD_create_response_from_callback (
             chunked ? MHD_SIZE_UNKNOWN : (uint64_t)s_big_total (&self->gen), 32 * 1024,
             s_big_reader, &self->gen, NULL);
-        if (response)
-            MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                     "text/html; charset=utf-8");
-        return response;
+        return s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     }
     case S_ROUTE_NOT_FOUND:
         break;

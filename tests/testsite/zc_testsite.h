@@ -14,6 +14,7 @@
       /redirect/1       302 -> /redirect/2 -> 301 /redirect/3 -> 302 /redirect/final.html
       /slow.html        answers after slow_ms (the crawler's timeout must be shorter)
       /big.html         big_bytes of HTML (larger than the crawler's max body)
+      /big-chunked.html the same bytes without Content-Length (chunked)
       /robots.txt       404 for now
     The generator may also emit links to the external listener and non-http
     links (mailto:, javascript:) that a crawler must ignore.
