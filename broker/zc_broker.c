@@ -1,0 +1,1050 @@
+/*  zc_broker — the broker actor; see zc_broker.h and DESIGN.md.
+
+    State: the nodes (keyed by their ZeroMQ routing id on the jobs ROUTER),
+    the crawls (zc_crawl: frontier, seen set, scope, sink) and the
+    outstanding jobs (keyed by job id, each remembering its crawl and the
+    fetcher it went to). Everything happens in one zloop:
+
+    - jobs ROUTER: HELLO / READY / HEARTBEAT / FETCH_FAILED from nodes;
+    - results PULL: RESULT from parser actors;
+    - control ROUTER: SUBMIT / STATUS / STOP from zcrawlctl;
+    - timers: heartbeats and dead-node detection, output flush, and a
+      one-shot dispatch timer when the only ready work is behind a host
+      delay.
+
+    "Every job ends exactly once": a job record is removed by its first
+    outcome; any later outcome for that id is dropped and counted. When a
+    fetcher is declared dead its jobs go back to the frontier at once (full
+    leases with deadlines come later); if the dead fetcher's outcome still
+    arrives it is simply late.
+*/
+#include "zc_broker.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zc_crawl.h"
+#include "zc_url.h"
+#include "zc_util.h"
+
+#define ZC_BROKER_DEFAULT_HEARTBEAT_MS 1000
+#define ZC_BROKER_DEAD_AFTER 5 //  heartbeat intervals
+#define ZC_BROKER_FLUSH_MS 200
+#define ZC_BROKER_DEADLINE_SLACK_MS 5000
+#define ZC_BROKER_MAX_CREDIT 1000000u //  per fetcher, against silly READYs
+#define ZC_BROKER_BATCH_READS 256     //  messages per socket wake-up
+#define ZC_BROKER_MAX_BATCH 256       //  jobs per JOBS message
+#define ZC_BROKER_LOG_INTERVAL_MS 1000
+
+typedef struct {
+    zframe_t *routing_id; //  owned
+    char *key;            //  owned: hex of the routing id
+    char *id;             //  owned: node id from HELLO
+    char *role;           //  owned
+    char *endpoint;       //  owned
+    bool fetcher;
+    uint32_t capacity;
+    uint32_t credit;
+    int64_t last_seen_ms;
+    uint64_t decode_errors; //  last reported
+    uint32_t in_flight;     //  last reported
+    uint64_t done;          //  last reported
+} s_node_t;
+
+typedef struct {
+    uint64_t id;
+    zc_crawl_t *crawl; //  borrowed from self->crawls
+    char *url;         //  owned
+    char *host_key;    //  owned
+    uint32_t depth;
+    uint32_t attempt;
+    char *fetcher_key; //  owned: routing key of the fetcher holding it
+} s_job_t;
+
+typedef struct {
+    zsock_t *pipe;          //  borrowed: actor pipe
+    zloop_t *loop;          //  owned
+    zsock_t *jobs;          //  owned
+    zsock_t *results;       //  owned
+    zsock_t *control;       //  owned
+    char *jobs_endpoint;    //  owned: from the config
+    char *results_endpoint; //  owned
+    char *control_endpoint; //  owned
+    char *output_dir;       //  owned
+    int heartbeat_ms;
+    uint64_t epoch;
+    uint64_t rng;         //  splitmix64 state (crawl ids)
+    zhashx_t *nodes;      //  owned: routing key -> s_node_t (owned)
+    zlistx_t *crawls;     //  owned: zc_crawl_t (owned), in submission order
+    zhashx_t *jobs_by_id; //  owned: "%016x" id -> s_job_t (owned, freed by hand)
+    uint64_t next_job_id;
+    size_t rr;          //  round-robin position over crawls
+    int dispatch_timer; //  -1 when not armed
+    int64_t dispatch_at_ms;
+    uint64_t decode_errors; //  our own
+    uint64_t late_outcomes; //  outcomes for unknown or finished jobs
+    int64_t last_decode_log_ms;
+    int64_t last_late_log_ms;
+    bool started;
+} self_t;
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+static uint64_t
+s_random (self_t *self)
+{
+    //  splitmix64
+    uint64_t z = (self->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static void
+s_node_destroy (void **item_p)
+{
+    s_node_t *node = (s_node_t *)*item_p;
+    if (!node)
+        return;
+    zframe_destroy (&node->routing_id);
+    free (node->key);
+    free (node->id);
+    free (node->role);
+    free (node->endpoint);
+    free (node);
+    *item_p = NULL;
+}
+
+static void
+s_job_destroy (void **item_p)
+{
+    s_job_t *job = (s_job_t *)*item_p;
+    if (!job)
+        return;
+    free (job->url);
+    free (job->host_key);
+    free (job->fetcher_key);
+    free (job);
+    *item_p = NULL;
+}
+
+//  Removes job KEY from the job table and destroys it.
+static void
+s_job_delete (self_t *self, const char *key)
+{
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+    if (job) {
+        zhashx_delete (self->jobs_by_id, key);
+        s_job_destroy ((void **)&job);
+    }
+}
+
+static void
+s_crawl_destroy (void **item_p)
+{
+    zc_crawl_destroy ((zc_crawl_t **)item_p);
+}
+
+static void
+s_job_key (uint64_t id, char *buf, size_t size)
+{
+    snprintf (buf, size, "%016" PRIx64, id);
+}
+
+static void
+s_count_decode_error (self_t *self, const char *socket, const char *why)
+{
+    self->decode_errors++;
+    int64_t now = zc_now_ms ();
+    if (now - self->last_decode_log_ms >= ZC_BROKER_LOG_INTERVAL_MS) {
+        self->last_decode_log_ms = now;
+        zsys_warning ("zc_broker: dropped a bad message on %s: %s (%" PRIu64 " so far)", socket,
+                      why, self->decode_errors);
+    }
+}
+
+static void
+s_count_late (self_t *self, const char *type, uint64_t job_id)
+{
+    self->late_outcomes++;
+    int64_t now = zc_now_ms ();
+    if (now - self->last_late_log_ms >= ZC_BROKER_LOG_INTERVAL_MS) {
+        self->last_late_log_ms = now;
+        zsys_info ("zc_broker: dropped %s for unknown or finished job %" PRIu64 " (%" PRIu64
+                   " late or duplicate outcomes so far)",
+                   type, job_id, self->late_outcomes);
+    }
+}
+
+static zc_crawl_t *
+s_crawl_lookup (self_t *self, const char *id)
+{
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        if (streq (zc_crawl_id (crawl), id))
+            return crawl;
+    return NULL;
+}
+
+static void
+s_node_send (self_t *self, s_node_t *node, const zc_msg_t *msg)
+{
+    if (zc_msg_send (msg, self->jobs, node->routing_id) != 0)
+        zsys_warning ("zc_broker: cannot send %s to node %s: %s", zc_msg_type_str (msg->type),
+                      node->id, zmq_strerror (errno));
+}
+
+//  --------------------------------------------------------------------------
+//  Parser set
+
+//  Sends the current parser endpoints to one fetcher, or to all if NODE is NULL.
+static void
+s_send_parsers (self_t *self, s_node_t *target)
+{
+    size_t count = 0;
+    const char **endpoints =
+        (const char **)zmalloc ((zhashx_size (self->nodes) + 1) * sizeof (char *));
+    for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+         node = (s_node_t *)zhashx_next (self->nodes)) {
+        if (node->fetcher || !*node->endpoint)
+            continue;
+        bool duplicate = false;
+        for (size_t i = 0; i < count && !duplicate; i++)
+            duplicate = streq (endpoints[i], node->endpoint);
+        if (!duplicate)
+            endpoints[count++] = node->endpoint;
+    }
+    zc_msg_t msg = {.type = ZC_MSG_PARSERS,
+                    .parsers = {.endpoints = endpoints, .endpoint_count = count}};
+    if (target)
+        s_node_send (self, target, &msg);
+    else {
+        //  Collect first: sending does not touch the hash, but keep the
+        //  iteration independent of the one above
+        zlistx_t *fetchers = zlistx_new ();
+        for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+             node = (s_node_t *)zhashx_next (self->nodes))
+            if (node->fetcher)
+                zlistx_add_end (fetchers, node);
+        for (s_node_t *node = (s_node_t *)zlistx_first (fetchers); node;
+             node = (s_node_t *)zlistx_next (fetchers))
+            s_node_send (self, node, &msg);
+        zlistx_destroy (&fetchers);
+    }
+    free (endpoints);
+}
+
+//  --------------------------------------------------------------------------
+//  Dispatch
+
+static void s_dispatch (self_t *self);
+
+static int
+s_on_dispatch_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = (self_t *)arg;
+    self->dispatch_timer = -1;
+    s_dispatch (self);
+    return 0;
+}
+
+//  Arms the one-shot dispatch timer for the earliest delayed host, if that
+//  is earlier than an already armed timer.
+static void
+s_arm_dispatch_timer (self_t *self, int64_t now)
+{
+    int64_t next = -1;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls)) {
+        int64_t ready = zc_crawl_next_ready_ms (crawl);
+        if (ready > now && (next < 0 || ready < next))
+            next = ready;
+    }
+    if (next < 0)
+        return;
+    if (self->dispatch_timer >= 0) {
+        if (self->dispatch_at_ms <= next)
+            return;
+        zloop_timer_end (self->loop, self->dispatch_timer);
+    }
+    size_t delay = (size_t)(next - now);
+    self->dispatch_timer =
+        zloop_timer (self->loop, delay ? delay : 1, 1, s_on_dispatch_timer, self);
+    self->dispatch_at_ms = next;
+}
+
+//  Takes the next ready URL from the running crawls, round-robin.
+static zc_crawl_t *
+s_pop_next (self_t *self, int64_t now, zc_frontier_entry_t *entry)
+{
+    size_t count = zlistx_size (self->crawls);
+    if (count == 0)
+        return NULL;
+    //  Rotate the start of the scan by one crawl per pop
+    zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls);
+    for (size_t i = 0; i < self->rr % count; i++)
+        crawl = (zc_crawl_t *)zlistx_next (self->crawls);
+    for (size_t i = 0; i < count; i++) {
+        if (!crawl)
+            crawl = (zc_crawl_t *)zlistx_first (self->crawls);
+        self->rr++;
+        if (zc_crawl_pop (crawl, now, entry) == 0)
+            return crawl;
+        crawl = (zc_crawl_t *)zlistx_next (self->crawls);
+    }
+    return NULL;
+}
+
+//  Puts the URLs of an undelivered batch back.
+static void
+s_undo_batch (self_t *self, zc_msg_t *msg, int64_t now)
+{
+    for (size_t i = 0; i < msg->jobs.job_count; i++) {
+        char key[32];
+        s_job_key (msg->jobs.jobs[i].id, key, sizeof key);
+        s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+        if (job) {
+            zc_crawl_requeue (job->crawl, job->url, job->host_key, job->depth, now);
+            s_job_delete (self, key);
+        }
+    }
+}
+
+//  Sends NODE one JOBS batch of at most ZC_BROKER_MAX_BATCH jobs from the
+//  crawls. Returns the number of jobs sent.
+static size_t
+s_dispatch_batch (self_t *self, s_node_t *node, int64_t now)
+{
+    size_t want = node->credit < ZC_BROKER_MAX_BATCH ? node->credit : ZC_BROKER_MAX_BATCH;
+    zc_job_t *jobs = (zc_job_t *)zmalloc (want * sizeof (zc_job_t));
+    size_t count = 0;
+    while (count < want) {
+        zc_frontier_entry_t entry;
+        zc_crawl_t *crawl = s_pop_next (self, now, &entry);
+        if (!crawl)
+            break;
+        const zc_crawl_opts_t *opts = zc_crawl_opts (crawl);
+        s_job_t *job = (s_job_t *)zmalloc (sizeof (s_job_t));
+        job->id = self->next_job_id++;
+        job->crawl = crawl;
+        job->url = entry.url;
+        job->host_key = entry.host_key;
+        job->depth = entry.depth;
+        job->attempt = 1;
+        job->fetcher_key = zc_strdup (node->key);
+        char key[32];
+        s_job_key (job->id, key, sizeof key);
+        int rc = zhashx_insert (self->jobs_by_id, key, job);
+        assert (rc == 0);
+        uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
+                          (uint64_t)opts->fetch.timeout_ms * (opts->fetch.max_redirects + 1) +
+                          ZC_BROKER_DEADLINE_SLACK_MS;
+        jobs[count++] = (zc_job_t){.crawl = zc_crawl_id (crawl),
+                                   .id = job->id,
+                                   .kind = ZC_JOB_PAGE,
+                                   .url = job->url,
+                                   .depth = job->depth,
+                                   .attempt = job->attempt,
+                                   .deadline_ms = (uint64_t)now + budget,
+                                   .opts = opts->fetch};
+    }
+    if (count > 0) {
+        zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};
+        if (zc_msg_send (&msg, self->jobs, node->routing_id) == 0)
+            node->credit -= (uint32_t)count;
+        else {
+            zsys_warning ("zc_broker: cannot send %zu jobs to fetcher %s: %s; requeued", count,
+                          node->id, zmq_strerror (errno));
+            s_undo_batch (self, &msg, now);
+            node->credit = 0; //  it will READY again after re-registering
+            count = 0;
+        }
+    }
+    free (jobs);
+    return count;
+}
+
+//  Fills NODE's credit as far as URLs are ready.
+static void
+s_dispatch_to (self_t *self, s_node_t *node, int64_t now)
+{
+    while (node->credit > 0 && s_dispatch_batch (self, node, now) == ZC_BROKER_MAX_BATCH)
+        ;
+}
+
+static void
+s_dispatch (self_t *self)
+{
+    if (!self->started)
+        return;
+    int64_t now = zc_now_ms ();
+    zlistx_t *fetchers = zlistx_new ();
+    for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+         node = (s_node_t *)zhashx_next (self->nodes))
+        if (node->fetcher && node->credit > 0)
+            zlistx_add_end (fetchers, node);
+    bool want_more = false;
+    for (s_node_t *node = (s_node_t *)zlistx_first (fetchers); node;
+         node = (s_node_t *)zlistx_next (fetchers)) {
+        s_dispatch_to (self, node, now);
+        if (node->credit > 0) {
+            //  Nothing more is ready now; the others cannot get anything either
+            want_more = true;
+            break;
+        }
+    }
+    zlistx_destroy (&fetchers);
+    if (want_more)
+        s_arm_dispatch_timer (self, now);
+}
+
+//  --------------------------------------------------------------------------
+//  Nodes
+
+//  Removes NODE: its jobs go back to their frontiers; a parser's endpoint
+//  leaves the parser set.
+static void
+s_node_remove (self_t *self, s_node_t *node, const char *why)
+{
+    zsys_info ("zc_broker: node %s (%s) removed: %s", node->id, node->role, why);
+    int64_t now = zc_now_ms ();
+    bool parser = !node->fetcher;
+    size_t requeued = 0;
+    if (node->fetcher) {
+        zlistx_t *keys = zlistx_new ();
+        zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
+        for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
+             job = (s_job_t *)zhashx_next (self->jobs_by_id))
+            if (streq (job->fetcher_key, node->key))
+                zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
+        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
+            s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+            zc_crawl_requeue (job->crawl, job->url, job->host_key, job->depth, now);
+            s_job_delete (self, key);
+            requeued++;
+        }
+        zlistx_destroy (&keys);
+        if (requeued)
+            zsys_info ("zc_broker: %zu jobs of %s requeued", requeued, node->id);
+    }
+    zhashx_delete (self->nodes, node->key); //  destroys NODE
+    if (parser)
+        s_send_parsers (self, NULL);
+    if (requeued)
+        s_dispatch (self);
+}
+
+static void
+s_handle_hello (self_t *self, zframe_t *routing_id, const char *key, const zc_hello_t *hello)
+{
+    bool fetcher = streq (hello->role, "fetcher");
+    if (!fetcher && !streq (hello->role, "parser")) {
+        s_count_decode_error (self, "jobs", "HELLO with an unknown role");
+        return;
+    }
+    //  A node that registers again (new connection, or it lost us) starts
+    //  afresh: whatever the old registration held is given back.
+    s_node_t *old = (s_node_t *)zhashx_lookup (self->nodes, key);
+    if (old)
+        s_node_remove (self, old, "registered again");
+    for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+         node = (s_node_t *)zhashx_next (self->nodes))
+        if (streq (node->id, hello->id)) {
+            s_node_remove (self, node, "registered again from a new connection");
+            break; //  the iteration is void after a removal; ids are unique
+        }
+    s_node_t *node = (s_node_t *)zmalloc (sizeof (s_node_t));
+    node->routing_id = zframe_dup (routing_id);
+    node->key = zc_strdup (key);
+    node->id = zc_strdup (hello->id);
+    node->role = zc_strdup (hello->role);
+    node->endpoint = zc_strdup (hello->endpoint ? hello->endpoint : "");
+    node->fetcher = fetcher;
+    node->capacity = hello->capacity;
+    node->last_seen_ms = zc_now_ms ();
+    int rc = zhashx_insert (self->nodes, key, node);
+    assert (rc == 0);
+    zsys_info ("zc_broker: %s %s registered (capacity %u%s%s)", node->role, node->id,
+               node->capacity, fetcher ? "" : ", endpoint ", fetcher ? "" : node->endpoint);
+
+    zc_msg_t welcome = {.type = ZC_MSG_WELCOME,
+                        .welcome = {.epoch = self->epoch,
+                                    .results = self->results_endpoint,
+                                    .heartbeat_ms = (uint32_t)self->heartbeat_ms}};
+    s_node_send (self, node, &welcome);
+    s_send_parsers (self, fetcher ? node : NULL);
+}
+
+static void s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed);
+static void s_handle_robots (self_t *self, const zc_robots_t *robots);
+
+static int
+s_handle_jobs_message (self_t *self, zmsg_t *zmsg)
+{
+    zframe_t *routing_id = zmsg_pop (zmsg);
+    if (!routing_id) {
+        zmsg_destroy (&zmsg);
+        return 0;
+    }
+    char *key = zframe_strhex (routing_id);
+    zc_msg_decode_status_t status;
+    zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+    s_node_t *node = (s_node_t *)zhashx_lookup (self->nodes, key);
+    if (!msg)
+        s_count_decode_error (self, "jobs", zc_msg_decode_status_str (status));
+    else if (msg->type == ZC_MSG_HELLO)
+        s_handle_hello (self, routing_id, key, &msg->hello);
+    else if (!node) {
+        //  A node we do not know (we restarted, or declared it dead): tell
+        //  it our epoch so that it registers again.
+        zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
+                              .heartbeat = {.epoch = self->epoch,
+                                            .node = "broker",
+                                            .decode_errors = self->decode_errors}};
+        (void)zc_msg_send (&heartbeat, self->jobs, routing_id);
+    } else {
+        node->last_seen_ms = zc_now_ms ();
+        switch (msg->type) {
+        case ZC_MSG_READY:
+            if (node->fetcher) {
+                uint64_t credit = (uint64_t)node->credit + msg->ready.credit;
+                node->credit =
+                    credit > ZC_BROKER_MAX_CREDIT ? ZC_BROKER_MAX_CREDIT : (uint32_t)credit;
+                s_dispatch (self);
+            }
+            break;
+        case ZC_MSG_HEARTBEAT:
+            node->decode_errors = msg->heartbeat.decode_errors;
+            node->in_flight = msg->heartbeat.in_flight;
+            node->done = msg->heartbeat.done;
+            break;
+        case ZC_MSG_FETCH_FAILED:
+            s_handle_fetch_failed (self, &msg->fetch_failed);
+            break;
+        case ZC_MSG_ROBOTS:
+            s_handle_robots (self, &msg->robots);
+            break;
+        case ZC_MSG_HELLO:
+        case ZC_MSG_WELCOME:
+        case ZC_MSG_JOBS:
+        case ZC_MSG_PARSERS:
+        case ZC_MSG_PAGE:
+        case ZC_MSG_RESULT:
+        case ZC_MSG_SUBMIT:
+        case ZC_MSG_STATUS:
+        case ZC_MSG_STOP:
+        case ZC_MSG_OK:
+        case ZC_MSG_ERROR:
+        case ZC_MSG_STATUS_REPLY:
+            s_count_decode_error (self, "jobs", "unexpected message type");
+            break;
+        }
+    }
+    zc_msg_destroy (&msg);
+    zstr_free (&key);
+    zframe_destroy (&routing_id);
+    return 0;
+}
+
+static int
+s_handle_jobs (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    self_t *self = (self_t *)arg;
+    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
+        zmsg_t *zmsg = zmsg_recv (reader);
+        if (!zmsg)
+            break;
+        s_handle_jobs_message (self, zmsg);
+    }
+    return 0;
+}
+
+static int
+s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = (self_t *)arg;
+    int64_t now = zc_now_ms ();
+    int64_t dead_before = now - (int64_t)ZC_BROKER_DEAD_AFTER * self->heartbeat_ms;
+    zlistx_t *dead = zlistx_new ();
+    zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
+                          .heartbeat = {.epoch = self->epoch,
+                                        .node = "broker",
+                                        .decode_errors = self->decode_errors,
+                                        .in_flight = (uint32_t)zhashx_size (self->jobs_by_id)}};
+    for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+         node = (s_node_t *)zhashx_next (self->nodes)) {
+        if (node->last_seen_ms < dead_before)
+            zlistx_add_end (dead, node);
+        else
+            (void)zc_msg_send (&heartbeat, self->jobs, node->routing_id);
+    }
+    for (s_node_t *node = (s_node_t *)zlistx_first (dead); node;
+         node = (s_node_t *)zlistx_next (dead))
+        s_node_remove (self, node, "silent for 5 heartbeats");
+    zlistx_destroy (&dead);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Outcomes
+
+//  Finds and detaches the job an outcome is about; NULL (counted) if it is
+//  unknown, already finished, or the crawl does not match.
+static s_job_t *
+s_job_take (self_t *self, const char *type, const char *crawl_id, uint64_t job_id)
+{
+    char key[32];
+    s_job_key (job_id, key, sizeof key);
+    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+    if (!job || !streq (zc_crawl_id (job->crawl), crawl_id ? crawl_id : "")) {
+        s_count_late (self, type, job_id);
+        return NULL;
+    }
+    zhashx_delete (self->jobs_by_id, key); //  detached: no destructor on the table
+    return job;
+}
+
+//  Ends JOB (owned): frees its host slot, checks completion, dispatches.
+static void
+s_job_finish (self_t *self, s_job_t *job)
+{
+    int64_t now = zc_now_ms ();
+    zc_crawl_job_ended (job->crawl, job->host_key, now);
+    zc_crawl_check_done (job->crawl, now);
+    s_job_destroy ((void **)&job);
+    s_dispatch (self);
+}
+
+static void
+s_handle_result (self_t *self, const zc_result_t *result)
+{
+    s_job_t *job = s_job_take (self, "RESULT", result->meta.crawl, result->meta.id);
+    if (!job)
+        return;
+    //  The broker's own record is authoritative for what it asked
+    zc_result_t item = *result;
+    item.meta.url = job->url;
+    item.meta.depth = job->depth;
+    item.meta.crawl = zc_crawl_id (job->crawl);
+    if (!item.meta.final_url || !*item.meta.final_url)
+        item.meta.final_url = job->url;
+    if (item.meta.status >= 200 && item.meta.status < 300) {
+        zc_crawl_write_item (job->crawl, &item);
+        for (size_t i = 0; i < result->link_count; i++)
+            (void)zc_crawl_admit (job->crawl, result->links[i], job->depth + 1);
+    } else {
+        char detail[64];
+        snprintf (detail, sizeof detail, "HTTP %u", item.meta.status);
+        zc_sink_error_t error = {.url = job->url,
+                                 .reason = "http",
+                                 .detail = detail,
+                                 .status = item.meta.status,
+                                 .attempts = job->attempt,
+                                 .depth = job->depth,
+                                 .at_ms = item.meta.fetched_at_ms};
+        zc_crawl_write_error (job->crawl, &error);
+    }
+    s_job_finish (self, job);
+}
+
+static void
+s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
+{
+    (void)self;
+    zc_url_status_t status;
+    char *location = zc_url_canonical (failed->location, &status);
+    char host_key[512];
+    const char *reason = "redirect";
+    const char *detail = failed->detail;
+    if (!location || zc_url_host_key (location, host_key, sizeof host_key) != 0) {
+        reason = "bad_url";
+        detail = "invalid redirect location";
+    } else if (!zc_crawl_in_scope (job->crawl, host_key))
+        reason = "scope";
+    else
+        (void)zc_crawl_admit_redirect (job->crawl, location, job->depth);
+    zc_sink_error_t error = {.url = job->url,
+                             .reason = reason,
+                             .detail = detail,
+                             .status = failed->status,
+                             .location = location ? location : failed->location,
+                             .attempts = job->attempt,
+                             .depth = job->depth,
+                             .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
+                                                            : (uint64_t)zc_now_ms ()};
+    zc_crawl_write_error (job->crawl, &error);
+    free (location);
+}
+
+static void
+s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
+{
+    s_job_t *job = s_job_take (self, "FETCH_FAILED", failed->crawl, failed->id);
+    if (!job)
+        return;
+    if (streq (failed->reason, "redirect") && failed->location && *failed->location)
+        s_handle_redirect (self, job, failed);
+    else {
+        zc_sink_error_t error = {.url = job->url,
+                                 .reason = failed->reason,
+                                 .detail = failed->detail,
+                                 .status = failed->status,
+                                 .attempts = job->attempt,
+                                 .depth = job->depth,
+                                 .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
+                                                                : (uint64_t)zc_now_ms ()};
+        zc_crawl_write_error (job->crawl, &error);
+    }
+    s_job_finish (self, job);
+}
+
+static void
+s_handle_robots (self_t *self, const zc_robots_t *robots)
+{
+    //  No robots jobs are dispatched yet: any ROBOTS is for an unknown job
+    s_job_t *job = s_job_take (self, "ROBOTS", robots->crawl, robots->id);
+    if (job)
+        s_job_finish (self, job);
+}
+
+static int
+s_handle_results (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    self_t *self = (self_t *)arg;
+    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
+        zmsg_t *zmsg = zmsg_recv (reader);
+        if (!zmsg)
+            break;
+        zc_msg_decode_status_t status;
+        zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+        if (!msg)
+            s_count_decode_error (self, "results", zc_msg_decode_status_str (status));
+        else if (msg->type != ZC_MSG_RESULT)
+            s_count_decode_error (self, "results", "unexpected message type");
+        else
+            s_handle_result (self, &msg->result);
+        zc_msg_destroy (&msg);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Control
+
+static void
+s_reply_error (self_t *self, zframe_t *routing_id, const char *text)
+{
+    zc_msg_t reply = {.type = ZC_MSG_ERROR, .error = {.error = text}};
+    if (zc_msg_send (&reply, self->control, routing_id) != 0)
+        zsys_warning ("zc_broker: cannot send a control reply: %s", zmq_strerror (errno));
+}
+
+static void
+s_reply_ok (self_t *self, zframe_t *routing_id, const char *crawl)
+{
+    zc_msg_t reply = {.type = ZC_MSG_OK, .ok = {.crawl = crawl}};
+    if (zc_msg_send (&reply, self->control, routing_id) != 0)
+        zsys_warning ("zc_broker: cannot send a control reply: %s", zmq_strerror (errno));
+}
+
+static void
+s_handle_submit (self_t *self, zframe_t *routing_id, const zc_submit_t *submit)
+{
+    char id[16];
+    do
+        snprintf (id, sizeof id, "%08" PRIx32, (uint32_t)s_random (self));
+    while (s_crawl_lookup (self, id));
+    char *error = NULL;
+    int64_t now = zc_now_ms ();
+    zc_crawl_t *crawl = zc_crawl_new (id, submit, self->output_dir, now, &error);
+    if (!crawl) {
+        zsys_warning ("zc_broker: crawl refused: %s", error);
+        s_reply_error (self, routing_id, error);
+        free (error);
+        return;
+    }
+    zlistx_add_end (self->crawls, crawl);
+    zc_crawl_status_t status;
+    zc_crawl_status (crawl, now, &status);
+    zsys_info ("zc_broker: crawl %s started: %zu seeds, %" PRIu64 " queued, output %s", id,
+               submit->seed_count, status.queued, status.output);
+    s_reply_ok (self, routing_id, id);
+    zc_crawl_check_done (crawl, now);
+    s_dispatch (self);
+}
+
+static void
+s_handle_status (self_t *self, zframe_t *routing_id, const zc_status_t *request)
+{
+    const char *wanted = request->crawl ? request->crawl : "";
+    if (*wanted && !s_crawl_lookup (self, wanted)) {
+        s_reply_error (self, routing_id, "unknown crawl");
+        return;
+    }
+    int64_t now = zc_now_ms ();
+    size_t node_count = zhashx_size (self->nodes);
+    zc_node_status_t *nodes = (zc_node_status_t *)zmalloc ((node_count + 1) * sizeof *nodes);
+    uint64_t decode_errors = self->decode_errors;
+    size_t n = 0;
+    for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
+         node = (s_node_t *)zhashx_next (self->nodes)) {
+        nodes[n++] = (zc_node_status_t){.id = node->id,
+                                        .role = node->role,
+                                        .endpoint = node->endpoint,
+                                        .capacity = node->capacity,
+                                        .in_flight = node->in_flight,
+                                        .done = node->done,
+                                        .decode_errors = node->decode_errors,
+                                        .last_seen_ms = (uint64_t)node->last_seen_ms};
+        decode_errors += node->decode_errors;
+    }
+    size_t crawl_count = zlistx_size (self->crawls);
+    zc_crawl_status_t *crawls = (zc_crawl_status_t *)zmalloc ((crawl_count + 1) * sizeof *crawls);
+    size_t c = 0;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        if (!*wanted || streq (zc_crawl_id (crawl), wanted))
+            zc_crawl_status (crawl, now, &crawls[c++]);
+    zc_msg_t reply = {.type = ZC_MSG_STATUS_REPLY,
+                      .status_reply = {.epoch = self->epoch,
+                                       .decode_errors = decode_errors,
+                                       .nodes = nodes,
+                                       .node_count = n,
+                                       .crawls = crawls,
+                                       .crawl_count = c}};
+    if (zc_msg_send (&reply, self->control, routing_id) != 0)
+        zsys_warning ("zc_broker: cannot send a control reply: %s", zmq_strerror (errno));
+    free (nodes);
+    free (crawls);
+}
+
+static void
+s_handle_stop (self_t *self, zframe_t *routing_id, const zc_stop_t *stop)
+{
+    zc_crawl_t *crawl = s_crawl_lookup (self, stop->crawl ? stop->crawl : "");
+    if (!crawl) {
+        s_reply_error (self, routing_id, "unknown crawl");
+        return;
+    }
+    if (zc_crawl_state (crawl) == ZC_CRAWL_RUNNING) {
+        //  Its outstanding jobs end now: their outcomes will be late
+        zlistx_t *keys = zlistx_new ();
+        zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
+        for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
+             job = (s_job_t *)zhashx_next (self->jobs_by_id))
+            if (job->crawl == crawl)
+                zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
+        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys))
+            s_job_delete (self, key);
+        zlistx_destroy (&keys);
+        zc_crawl_stop (crawl, zc_now_ms ());
+    }
+    s_reply_ok (self, routing_id, zc_crawl_id (crawl));
+}
+
+static int
+s_handle_control (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    self_t *self = (self_t *)arg;
+    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
+        zmsg_t *zmsg = zmsg_recv (reader);
+        if (!zmsg)
+            break;
+        zframe_t *routing_id = zmsg_pop (zmsg);
+        if (!routing_id) {
+            zmsg_destroy (&zmsg);
+            continue;
+        }
+        zc_msg_decode_status_t status;
+        zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+        if (!msg) {
+            s_count_decode_error (self, "control", zc_msg_decode_status_str (status));
+            s_reply_error (self, routing_id, zc_msg_decode_status_str (status));
+        } else if (msg->type == ZC_MSG_SUBMIT)
+            s_handle_submit (self, routing_id, &msg->submit);
+        else if (msg->type == ZC_MSG_STATUS)
+            s_handle_status (self, routing_id, &msg->status);
+        else if (msg->type == ZC_MSG_STOP)
+            s_handle_stop (self, routing_id, &msg->stop);
+        else {
+            s_count_decode_error (self, "control", "unexpected message type");
+            s_reply_error (self, routing_id, "unexpected message type");
+        }
+        zc_msg_destroy (&msg);
+        zframe_destroy (&routing_id);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Timers, pipe, lifecycle
+
+static int
+s_on_flush (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = (self_t *)arg;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        zc_crawl_flush (crawl);
+    return 0;
+}
+
+static zsock_t *
+s_bind (int type, const char *endpoint, const char *name)
+{
+    zsock_t *sock = zsock_new (type);
+    assert (sock);
+    zc_msg_socket_setup (sock, ZC_MSG_MAX_HEADER_BYTES, 0);
+    if (type == ZMQ_ROUTER)
+        zsock_set_router_handover (sock, 1);
+    if (!endpoint || zsock_bind (sock, "%s", endpoint) < 0) {
+        zsys_error ("zc_broker: cannot bind %s socket to %s: %s", name,
+                    endpoint ? endpoint : "(none)", zmq_strerror (errno));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+static int
+s_start (self_t *self)
+{
+    if (self->started)
+        return -1;
+    self->jobs = s_bind (ZMQ_ROUTER, self->jobs_endpoint, "jobs");
+    self->results = s_bind (ZMQ_PULL, self->results_endpoint, "results");
+    self->control = s_bind (ZMQ_ROUTER, self->control_endpoint, "control");
+    if (!self->jobs || !self->results || !self->control) {
+        zsock_destroy (&self->jobs);
+        zsock_destroy (&self->results);
+        zsock_destroy (&self->control);
+        return -1;
+    }
+    //  Replace the configured endpoints by the bound ones (ports resolved)
+    free (self->jobs_endpoint);
+    free (self->results_endpoint);
+    free (self->control_endpoint);
+    self->jobs_endpoint = zc_strdup (zsock_endpoint (self->jobs));
+    self->results_endpoint = zc_strdup (zsock_endpoint (self->results));
+    self->control_endpoint = zc_strdup (zsock_endpoint (self->control));
+    if (zloop_reader (self->loop, self->jobs, s_handle_jobs, self) != 0 ||
+        zloop_reader (self->loop, self->results, s_handle_results, self) != 0 ||
+        zloop_reader (self->loop, self->control, s_handle_control, self) != 0 ||
+        zloop_timer (self->loop, (size_t)self->heartbeat_ms, 0, s_on_heartbeat, self) < 0 ||
+        zloop_timer (self->loop, ZC_BROKER_FLUSH_MS, 0, s_on_flush, self) < 0) {
+        zsys_error ("zc_broker: cannot register sockets and timers");
+        return -1;
+    }
+    self->started = true;
+    zsys_info ("zc_broker: epoch %016" PRIx64 ", jobs %s, results %s, control %s", self->epoch,
+               self->jobs_endpoint, self->results_endpoint, self->control_endpoint);
+    return 0;
+}
+
+static int
+s_handle_pipe (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    self_t *self = (self_t *)arg;
+    zmsg_t *request = zmsg_recv (reader);
+    if (!request)
+        return -1; //  interrupted
+    char *command = zmsg_popstr (request);
+    int rc = 0;
+    if (!command)
+        zsys_warning ("zc_broker: empty pipe command");
+    else if (streq (command, "$TERM"))
+        rc = -1;
+    else if (streq (command, "START")) {
+        int started = s_start (self);
+        if (started == 0)
+            zsock_send (self->pipe, "isss", 0, self->jobs_endpoint, self->results_endpoint,
+                        self->control_endpoint);
+        else
+            zsock_send (self->pipe, "isss", -1, "", "", "");
+    } else
+        zsys_warning ("zc_broker: unknown pipe command %s", command);
+    zstr_free (&command);
+    zmsg_destroy (&request);
+    return rc;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
+{
+    self_t *self = (self_t *)zmalloc (sizeof (self_t));
+    self->pipe = pipe;
+    self->loop = zloop_new ();
+    self->jobs_endpoint = zc_strdup (config->jobs_endpoint);
+    self->results_endpoint = zc_strdup (config->results_endpoint);
+    self->control_endpoint = zc_strdup (config->control_endpoint);
+    self->output_dir = zc_strdup (config->output_dir ? config->output_dir : "");
+    self->heartbeat_ms =
+        config->heartbeat_ms > 0 ? config->heartbeat_ms : ZC_BROKER_DEFAULT_HEARTBEAT_MS;
+    //  Epoch and crawl ids: different on every start, also within one
+    //  process and within one millisecond
+    self->rng = (uint64_t)zc_now_ms () ^ ((uint64_t)getpid () << 32) ^ (uint64_t)zclock_usecs () ^
+                (uint64_t)(uintptr_t)self;
+    do
+        self->epoch = s_random (self);
+    while (self->epoch == 0);
+    self->nodes = zhashx_new ();
+    zhashx_set_destructor (self->nodes, s_node_destroy);
+    self->crawls = zlistx_new ();
+    zlistx_set_destructor (self->crawls, s_crawl_destroy);
+    //  No destructor: outcomes detach jobs from the table (s_job_take)
+    self->jobs_by_id = zhashx_new ();
+    self->next_job_id = 1;
+    self->dispatch_timer = -1;
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy (&self->loop);
+    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
+         job = (s_job_t *)zhashx_next (self->jobs_by_id))
+        s_job_destroy ((void **)&job);
+    zhashx_destroy (&self->jobs_by_id);
+    zlistx_destroy (&self->crawls); //  flushes and closes every output
+    zhashx_destroy (&self->nodes);
+    zsock_destroy (&self->jobs);
+    zsock_destroy (&self->results);
+    zsock_destroy (&self->control);
+    free (self->jobs_endpoint);
+    free (self->results_endpoint);
+    free (self->control_endpoint);
+    free (self->output_dir);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+zc_broker_actor (zsock_t *pipe, void *args)
+{
+    const zc_broker_config_t *config = (const zc_broker_config_t *)args;
+    assert (config);
+    self_t *self = s_self_new (pipe, config);
+    zsock_signal (pipe, 0);
+    if (zloop_reader (self->loop, pipe, s_handle_pipe, self) == 0) {
+        //  Run until $TERM; an interrupt (SIGINT) also ends the loop
+        zloop_start (self->loop);
+    } else
+        zsys_error ("zc_broker: cannot register the pipe");
+    s_self_destroy (&self);
+}

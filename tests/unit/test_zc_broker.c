@@ -1,0 +1,774 @@
+/*  Unit tests for the broker actor. The test plays every other party: a
+    fetcher (DEALER on jobs), a parser node (DEALER on jobs + a PUSH to
+    results), and a control client (DEALER). Nothing is fetched: the test
+    answers the jobs itself. The broker runs on real time with 50 ms
+    heartbeats; every wait polls with a deadline, and while waiting the test
+    keeps its live nodes heartbeating.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "zc_broker.h"
+#include "zc_msg.h"
+#include "zc_util.h"
+
+#define HEARTBEAT_MS 50
+#define WAIT_MS 3000
+#define PARSER_ENDPOINT "tcp://127.0.0.1:9"
+
+typedef struct {
+    char dir[256];
+    zactor_t *broker;
+    char *jobs_ep, *results_ep, *control_ep;
+    zsock_t *control;
+    zsock_t *fetcher;
+    zsock_t *fetcher2; //  only in tests that need two
+    zsock_t *parser;
+    zsock_t *results;
+    bool fetcher_alive, fetcher2_alive, parser_alive;
+    int64_t last_beat_ms;
+    uint64_t epoch;
+} ctx_t;
+
+static void
+s_send (zsock_t *sock, const zc_msg_t *msg)
+{
+    zmsg_t *zmsg = zc_msg_encode (msg);
+    assert_int_equal (zmsg_send (&zmsg, sock), 0);
+}
+
+static void
+s_beat (ctx_t *ctx, bool force)
+{
+    int64_t now = zc_now_ms ();
+    if (!force && now - ctx->last_beat_ms < HEARTBEAT_MS / 2)
+        return;
+    ctx->last_beat_ms = now;
+    zc_msg_t beat = {.type = ZC_MSG_HEARTBEAT, .heartbeat = {.epoch = ctx->epoch, .node = "t"}};
+    if (ctx->fetcher && ctx->fetcher_alive)
+        s_send (ctx->fetcher, &beat);
+    if (ctx->fetcher2 && ctx->fetcher2_alive)
+        s_send (ctx->fetcher2, &beat);
+    if (ctx->parser && ctx->parser_alive) {
+        beat.heartbeat.decode_errors = 0;
+        s_send (ctx->parser, &beat);
+    }
+}
+
+//  Next message on SOCK other than a HEARTBEAT, within TIMEOUT_MS; NULL if
+//  none. Keeps the live nodes heartbeating meanwhile.
+static zc_msg_t *
+s_recv (ctx_t *ctx, zsock_t *sock, int timeout_ms)
+{
+    int64_t deadline = zc_now_ms () + timeout_ms;
+    while (zc_now_ms () < deadline) {
+        s_beat (ctx, false);
+        zmq_pollitem_t item = {zsock_resolve (sock), 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll (&item, 1, 10);
+        assert_true (rc >= 0);
+        if (rc == 0)
+            continue;
+        zmsg_t *zmsg = zmsg_recv (sock);
+        assert_non_null (zmsg);
+        zc_msg_decode_status_t status;
+        zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+        if (!msg)
+            fail_msg ("broker sent an undecodable message: %s", zc_msg_decode_status_str (status));
+        if (msg->type != ZC_MSG_HEARTBEAT)
+            return msg;
+        assert_int_equal (msg->heartbeat.epoch, ctx->epoch);
+        zc_msg_destroy (&msg);
+    }
+    return NULL;
+}
+
+static zc_msg_t *
+s_expect (ctx_t *ctx, zsock_t *sock, zc_msg_type_t type)
+{
+    zc_msg_t *msg = s_recv (ctx, sock, WAIT_MS);
+    if (!msg)
+        fail_msg ("timeout waiting for %s", zc_msg_type_str (type));
+    if (msg->type != type)
+        fail_msg ("expected %s, got %s", zc_msg_type_str (type), zc_msg_type_str (msg->type));
+    return msg;
+}
+
+//  Checks that nothing but heartbeats arrives on SOCK for MS.
+static void
+s_expect_nothing (ctx_t *ctx, zsock_t *sock, int ms)
+{
+    zc_msg_t *msg = s_recv (ctx, sock, ms);
+    if (msg)
+        fail_msg ("unexpected %s", zc_msg_type_str (msg->type));
+}
+
+static zc_msg_t *
+s_call (ctx_t *ctx, const zc_msg_t *request)
+{
+    s_send (ctx->control, request);
+    zc_msg_t *reply = s_recv (ctx, ctx->control, WAIT_MS);
+    assert_non_null (reply);
+    return reply;
+}
+
+static zc_msg_t *
+s_status (ctx_t *ctx, const char *crawl)
+{
+    zc_msg_t request = {.type = ZC_MSG_STATUS, .status = {.crawl = crawl}};
+    zc_msg_t *reply = s_call (ctx, &request);
+    assert_int_equal (reply->type, ZC_MSG_STATUS_REPLY);
+    assert_int_equal (reply->status_reply.epoch, ctx->epoch);
+    return reply;
+}
+
+//  Polls STATUS until CRAWL is in STATE; returns the last reply.
+static zc_msg_t *
+s_wait_state (ctx_t *ctx, const char *crawl, const char *state)
+{
+    int64_t deadline = zc_now_ms () + WAIT_MS;
+    while (1) {
+        zc_msg_t *reply = s_status (ctx, crawl);
+        assert_int_equal (reply->status_reply.crawl_count, 1);
+        if (streq (reply->status_reply.crawls[0].state, state))
+            return reply;
+        zc_msg_destroy (&reply);
+        if (zc_now_ms () > deadline)
+            fail_msg ("crawl %s never reached %s", crawl, state);
+        s_recv (ctx, ctx->parser, 10); //  a short pause that keeps heartbeating
+    }
+}
+
+//  Submits SEEDS with OPTS; returns the crawl id (caller frees) or fails.
+static char *
+s_submit (ctx_t *ctx, const char **seeds, size_t count, zc_crawl_opts_t opts)
+{
+    zc_msg_t request = {
+        .type = ZC_MSG_SUBMIT,
+        .submit = {.seeds = seeds, .seed_count = count, .output = "", .errors = "", .opts = opts}};
+    zc_msg_t *reply = s_call (ctx, &request);
+    if (reply->type == ZC_MSG_ERROR)
+        fail_msg ("submit refused: %s", reply->error.error);
+    assert_int_equal (reply->type, ZC_MSG_OK);
+    assert_int_equal (strlen (reply->ok.crawl), 8);
+    char *id = zc_strdup (reply->ok.crawl);
+    zc_msg_destroy (&reply);
+    return id;
+}
+
+static zc_crawl_opts_t
+s_opts (void)
+{
+    return (zc_crawl_opts_t){.max_depth = -1, .fetch = {.allow_private = true, .user_agent = ""}};
+}
+
+static zsock_t *
+s_node_connect (ctx_t *ctx, const char *id, const char *role, const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    assert_non_null (sock);
+    assert_int_equal (zsock_connect (sock, "%s", ctx->jobs_ep), 0);
+    zc_msg_t hello = {
+        .type = ZC_MSG_HELLO,
+        .hello = {
+            .id = id, .role = role, .version = ZC_VERSION, .capacity = 4, .endpoint = endpoint}};
+    s_send (sock, &hello);
+    zc_msg_t *welcome = s_expect (ctx, sock, ZC_MSG_WELCOME);
+    assert_int_not_equal (welcome->welcome.epoch, 0);
+    if (ctx->epoch)
+        assert_int_equal (welcome->welcome.epoch, ctx->epoch);
+    ctx->epoch = welcome->welcome.epoch;
+    assert_string_equal (welcome->welcome.results, ctx->results_ep);
+    assert_int_equal (welcome->welcome.heartbeat_ms, HEARTBEAT_MS);
+    zc_msg_destroy (&welcome);
+    return sock;
+}
+
+//  Expects PARSERS on SOCK with exactly COUNT endpoints (all PARSER_ENDPOINT).
+static void
+s_expect_parsers (ctx_t *ctx, zsock_t *sock, size_t count)
+{
+    zc_msg_t *parsers = s_expect (ctx, sock, ZC_MSG_PARSERS);
+    assert_int_equal (parsers->parsers.endpoint_count, count);
+    for (size_t i = 0; i < count; i++)
+        assert_string_equal (parsers->parsers.endpoints[i], PARSER_ENDPOINT);
+    zc_msg_destroy (&parsers);
+}
+
+static int
+s_setup (void **state)
+{
+    ctx_t *ctx = (ctx_t *)zmalloc (sizeof (ctx_t));
+    snprintf (ctx->dir, sizeof ctx->dir, "/tmp/test_zc_broker.XXXXXX");
+    assert_non_null (mkdtemp (ctx->dir));
+    zc_broker_config_t config = {.jobs_endpoint = "tcp://127.0.0.1:*",
+                                 .results_endpoint = "tcp://127.0.0.1:*",
+                                 .control_endpoint = "tcp://127.0.0.1:*",
+                                 .heartbeat_ms = HEARTBEAT_MS,
+                                 .output_dir = ctx->dir};
+    ctx->broker = zactor_new (zc_broker_actor, &config);
+    assert_non_null (ctx->broker);
+    zstr_send (ctx->broker, "START");
+    int rc = -1;
+    assert_int_equal (
+        zsock_recv (ctx->broker, "isss", &rc, &ctx->jobs_ep, &ctx->results_ep, &ctx->control_ep),
+        0);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (ctx->jobs_ep, "tcp://127.0.0.1:"));
+    assert_null (strchr (ctx->results_ep, '*'));
+
+    ctx->parser_alive = ctx->fetcher_alive = ctx->fetcher2_alive = true;
+    ctx->parser = s_node_connect (ctx, "parser-1", "parser", PARSER_ENDPOINT);
+    ctx->fetcher = s_node_connect (ctx, "fetcher-1", "fetcher", "");
+    s_expect_parsers (ctx, ctx->fetcher, 1);
+    ctx->results = zsock_new (ZMQ_PUSH);
+    assert_int_equal (zsock_connect (ctx->results, "%s", ctx->results_ep), 0);
+    ctx->control = zsock_new (ZMQ_DEALER);
+    assert_int_equal (zsock_connect (ctx->control, "%s", ctx->control_ep), 0);
+    *state = ctx;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    zactor_destroy (&ctx->broker);
+    zsock_destroy (&ctx->control);
+    zsock_destroy (&ctx->fetcher);
+    zsock_destroy (&ctx->fetcher2);
+    zsock_destroy (&ctx->parser);
+    zsock_destroy (&ctx->results);
+    zstr_free (&ctx->jobs_ep);
+    zstr_free (&ctx->results_ep);
+    zstr_free (&ctx->control_ep);
+    zdir_t *dir = zdir_new (ctx->dir, NULL);
+    if (dir) {
+        zdir_remove (dir, true);
+        zdir_destroy (&dir);
+    }
+    free (ctx);
+    return 0;
+}
+
+static void
+s_ready (ctx_t *ctx, zsock_t *fetcher, uint32_t credit)
+{
+    (void)ctx;
+    zc_msg_t ready = {.type = ZC_MSG_READY, .ready = {.credit = credit}};
+    s_send (fetcher, &ready);
+}
+
+//  Sends a RESULT for JOB with LINKS.
+static void
+s_result (ctx_t *ctx, const zc_job_t *job, uint32_t status, const char **links, size_t count)
+{
+    zc_msg_t result = {.type = ZC_MSG_RESULT,
+                       .result = {.meta = {.crawl = job->crawl,
+                                           .id = job->id,
+                                           .url = job->url,
+                                           .final_url = job->url,
+                                           .depth = job->depth,
+                                           .attempt = job->attempt,
+                                           .status = status,
+                                           .content_type = "text/html",
+                                           .fetched_at_ms = (uint64_t)zc_now_ms ()},
+                                  .title = "A \"title\"",
+                                  .links = links,
+                                  .link_count = count,
+                                  .parse_error = NULL}};
+    s_send (ctx->results, &result);
+}
+
+static void
+s_failed (zsock_t *fetcher, const zc_job_t *job, const char *reason, uint32_t status,
+          const char *location)
+{
+    zc_msg_t failed = {.type = ZC_MSG_FETCH_FAILED,
+                       .fetch_failed = {.crawl = job->crawl,
+                                        .id = job->id,
+                                        .url = job->url,
+                                        .attempt = job->attempt,
+                                        .reason = reason,
+                                        .detail = "test",
+                                        .status = status,
+                                        .location = location,
+                                        .fetched_at_ms = (uint64_t)zc_now_ms ()}};
+    s_send (fetcher, &failed);
+}
+
+//  Reads a JSON Lines file into an array, asserting every line parses.
+static json_t *
+s_read_lines (const char *path)
+{
+    json_t *lines = json_array ();
+    FILE *file = fopen (path, "r");
+    if (!file)
+        fail_msg ("cannot open %s", path);
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t length;
+    while ((length = getline (&line, &size, file)) > 0) {
+        json_error_t error;
+        json_t *value = json_loadb (line, (size_t)length, 0, &error);
+        if (!value)
+            fail_msg ("bad JSON line in %s: %s", path, error.text);
+        json_array_append_new (lines, value);
+    }
+    free (line);
+    fclose (file);
+    return lines;
+}
+
+static json_t *
+s_items (ctx_t *ctx, const char *crawl)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s.items.jsonl", ctx->dir, crawl);
+    return s_read_lines (path);
+}
+
+static json_t *
+s_errors (ctx_t *ctx, const char *crawl)
+{
+    char path[512];
+    snprintf (path, sizeof path, "%s/%s.items.errors.jsonl", ctx->dir, crawl);
+    return s_read_lines (path);
+}
+
+static const char *
+s_str (json_t *array, size_t index, const char *key)
+{
+    const char *value = json_string_value (json_object_get (json_array_get (array, index), key));
+    assert_non_null (value);
+    return value;
+}
+
+static json_int_t
+s_int (json_t *array, size_t index, const char *key)
+{
+    json_t *value = json_object_get (json_array_get (array, index), key);
+    assert_true (json_is_integer (value));
+    return json_integer_value (value);
+}
+
+//  --------------------------------------------------------------------------
+
+static void
+test_crawl (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/", "HTTP://127.0.0.1:1"}; //  same canonical URL
+    zc_crawl_opts_t opts = s_opts ();
+    opts.max_depth = 1;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+
+    //  No credit, no jobs
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    int64_t before = zc_now_ms ();
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 1);
+    zc_job_t *job = &jobs->jobs.jobs[0];
+    assert_string_equal (job->crawl, crawl);
+    assert_string_equal (job->url, "http://127.0.0.1:1/");
+    assert_int_equal (job->depth, 0);
+    assert_int_equal (job->attempt, 1);
+    assert_int_equal (job->kind, ZC_JOB_PAGE);
+    assert_true (job->deadline_ms > (uint64_t)before + 40000);
+    assert_int_equal (job->opts.connect_timeout_ms, 10000);
+    assert_int_equal (job->opts.timeout_ms, 30000);
+    assert_int_equal (job->opts.max_body_bytes, 10 * 1024 * 1024);
+    assert_int_equal (job->opts.max_redirects, 10);
+    assert_true (job->opts.allow_private);
+
+    zc_msg_t *status = s_status (ctx, crawl);
+    assert_int_equal (status->status_reply.crawl_count, 1);
+    zc_crawl_status_t *c = &status->status_reply.crawls[0];
+    assert_string_equal (c->state, "running");
+    assert_int_equal (c->queued, 0);
+    assert_int_equal (c->in_flight, 1);
+    assert_int_equal (c->pages, 0);
+    assert_int_equal (status->status_reply.node_count, 2);
+    zc_msg_destroy (&status);
+
+    const char *links[] = {"http://127.0.0.1:1/a",   "http://127.0.0.1:1/b", "http://127.0.0.1:1/a",
+                           "http://other.example/x", "http://127.0.0.1:1/",  "not a url",
+                           "http://127.0.0.1:2/"};
+    s_result (ctx, job, 200, links, 7);
+    //  A duplicate outcome is dropped
+    s_result (ctx, job, 200, links, 7);
+    zc_msg_destroy (&jobs);
+
+    //  Two in-scope new links at depth 1
+    s_ready (ctx, ctx->fetcher, 10);
+    jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 2);
+    zc_job_t *a = &jobs->jobs.jobs[0], *b = &jobs->jobs.jobs[1];
+    assert_string_equal (a->url, "http://127.0.0.1:1/a");
+    assert_string_equal (b->url, "http://127.0.0.1:1/b");
+    assert_int_equal (a->depth, 1);
+    assert_true (b->id != a->id);
+    //  /deep would be depth 2 > max_depth 1
+    const char *deeper[] = {"http://127.0.0.1:1/deep"};
+    s_result (ctx, a, 200, deeper, 1);
+    s_failed (ctx->fetcher, b, "http", 404, "");
+    status = s_wait_state (ctx, crawl, "done");
+    c = &status->status_reply.crawls[0];
+    assert_int_equal (c->pages, 2);
+    assert_int_equal (c->failed, 1);
+    assert_int_equal (c->queued, 0);
+    assert_int_equal (c->in_flight, 0);
+    zc_msg_destroy (&status);
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    //  Late outcomes after completion are dropped
+    s_failed (ctx->fetcher, a, "timeout", 0, "");
+
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 2);
+    assert_string_equal (s_str (items, 0, "url"), "http://127.0.0.1:1/");
+    assert_string_equal (s_str (items, 0, "title"), "A \"title\"");
+    assert_string_equal (s_str (items, 0, "crawl"), crawl);
+    assert_int_equal (s_int (items, 0, "links"), 7);
+    assert_int_equal (s_int (items, 0, "depth"), 0);
+    assert_string_equal (s_str (items, 1, "url"), "http://127.0.0.1:1/a");
+    assert_int_equal (s_int (items, 1, "depth"), 1);
+    assert_int_equal (s_int (items, 1, "status"), 200);
+    json_decref (items);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 1);
+    assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/b");
+    assert_string_equal (s_str (errors, 0, "reason"), "http");
+    assert_int_equal (s_int (errors, 0, "status"), 404);
+    assert_int_equal (s_int (errors, 0, "depth"), 1);
+    json_decref (errors);
+    zc_msg_destroy (&jobs);
+
+    //  STATUS of all crawls
+    status = s_status (ctx, "");
+    assert_int_equal (status->status_reply.crawl_count, 1);
+    assert_string_equal (status->status_reply.crawls[0].id, crawl);
+    zc_msg_destroy (&status);
+    free (crawl);
+}
+
+static void
+test_redirects (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/r"};
+    char *crawl = s_submit (ctx, seeds, 1, s_opts ());
+    s_ready (ctx, ctx->fetcher, 5);
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 1);
+    //  In scope and unseen: admitted at the same depth
+    s_failed (ctx->fetcher, &jobs->jobs.jobs[0], "redirect", 301, "http://127.0.0.1:1/target");
+    zc_msg_destroy (&jobs);
+    jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 1);
+    assert_string_equal (jobs->jobs.jobs[0].url, "http://127.0.0.1:1/target");
+    assert_int_equal (jobs->jobs.jobs[0].depth, 0);
+    //  Out of scope
+    s_failed (ctx->fetcher, &jobs->jobs.jobs[0], "redirect", 302, "http://elsewhere.example/");
+    zc_msg_destroy (&jobs);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    assert_int_equal (status->status_reply.crawls[0].pages, 0);
+    zc_msg_destroy (&status);
+
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 2);
+    assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/r");
+    assert_string_equal (s_str (errors, 0, "reason"), "redirect");
+    assert_string_equal (s_str (errors, 0, "location"), "http://127.0.0.1:1/target");
+    assert_int_equal (s_int (errors, 0, "status"), 301);
+    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:1/target");
+    assert_string_equal (s_str (errors, 1, "reason"), "scope");
+    assert_string_equal (s_str (errors, 1, "location"), "http://elsewhere.example/");
+    json_decref (errors);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 0);
+    json_decref (items);
+    free (crawl);
+}
+
+//  Jobs never exceed the credit, nor the per-host in-flight limit.
+static void
+test_credit_and_host_limit (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/1", "http://127.0.0.1:1/2", "http://127.0.0.1:1/3",
+                           "http://127.0.0.1:2/1", "http://127.0.0.1:2/2"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.host_concurrency = 1;
+    char *crawl = s_submit (ctx, seeds, 5, opts);
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *first = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (first->jobs.job_count, 1);
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    //  Credit 10 but one per host: only the other host's URL can go
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *second = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (second->jobs.job_count, 1);
+    assert_string_equal (first->jobs.jobs[0].url, "http://127.0.0.1:1/1");
+    assert_string_equal (second->jobs.jobs[0].url, "http://127.0.0.1:2/1");
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    //  Finishing a job frees its host's slot
+    s_result (ctx, &first->jobs.jobs[0], 200, NULL, 0);
+    zc_msg_t *third = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (third->jobs.job_count, 1);
+    assert_string_equal (third->jobs.jobs[0].url, "http://127.0.0.1:1/2");
+    zc_msg_t *status = s_status (ctx, crawl);
+    assert_int_equal (status->status_reply.crawls[0].queued, 2);
+    assert_int_equal (status->status_reply.crawls[0].in_flight, 2);
+    zc_msg_destroy (&status);
+    zc_msg_destroy (&first);
+    zc_msg_destroy (&second);
+    zc_msg_destroy (&third);
+    free (crawl);
+}
+
+static void
+test_stop_and_errors (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/", "http://127.0.0.1:1/x"};
+    char *crawl = s_submit (ctx, seeds, 2, s_opts ());
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+
+    zc_msg_t stop = {.type = ZC_MSG_STOP, .stop = {.crawl = crawl}};
+    zc_msg_t *reply = s_call (ctx, &stop);
+    assert_int_equal (reply->type, ZC_MSG_OK);
+    assert_string_equal (reply->ok.crawl, crawl);
+    zc_msg_destroy (&reply);
+    zc_msg_t *status = s_status (ctx, crawl);
+    assert_string_equal (status->status_reply.crawls[0].state, "stopped");
+    assert_int_equal (status->status_reply.crawls[0].queued, 0);
+    assert_int_equal (status->status_reply.crawls[0].in_flight, 0);
+    zc_msg_destroy (&status);
+    //  Its outcome is dropped, nothing more is dispatched
+    s_result (ctx, &jobs->jobs.jobs[0], 200, NULL, 0);
+    s_ready (ctx, ctx->fetcher, 5);
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    status = s_status (ctx, crawl);
+    assert_int_equal (status->status_reply.crawls[0].pages, 0);
+    zc_msg_destroy (&status);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 0);
+    json_decref (items);
+    zc_msg_destroy (&jobs);
+
+    //  Unknown crawls
+    stop.stop.crawl = "nope";
+    reply = s_call (ctx, &stop);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    zc_msg_destroy (&reply);
+    zc_msg_t request = {.type = ZC_MSG_STATUS, .status = {.crawl = "nope"}};
+    reply = s_call (ctx, &request);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    zc_msg_destroy (&reply);
+
+    //  Invalid submissions
+    zc_msg_t submit = {
+        .type = ZC_MSG_SUBMIT,
+        .submit = {.seeds = seeds, .seed_count = 0, .output = "", .errors = "", .opts = s_opts ()}};
+    reply = s_call (ctx, &submit);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    zc_msg_destroy (&reply);
+    const char *bad[] = {"http://127.0.0.1:1/", "ftp://127.0.0.1/"};
+    submit.submit.seeds = bad;
+    submit.submit.seed_count = 2;
+    reply = s_call (ctx, &submit);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    assert_non_null (strstr (reply->error.error, "ftp://"));
+    zc_msg_destroy (&reply);
+    submit.submit.seed_count = 1;
+    submit.submit.output = "/nonexistent-dir/out.jsonl";
+    reply = s_call (ctx, &submit);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    zc_msg_destroy (&reply);
+    //  Explicit paths: errors derived from the output name
+    char output[512], errors_path[512];
+    snprintf (output, sizeof output, "%s/mine.jsonl", ctx->dir);
+    snprintf (errors_path, sizeof errors_path, "%s/mine.errors.jsonl", ctx->dir);
+    submit.submit.output = output;
+    reply = s_call (ctx, &submit);
+    assert_int_equal (reply->type, ZC_MSG_OK);
+    status = s_status (ctx, reply->ok.crawl);
+    assert_string_equal (status->status_reply.crawls[0].output, output);
+    assert_string_equal (status->status_reply.crawls[0].errors, errors_path);
+    zc_msg_destroy (&status);
+    zc_msg_destroy (&reply);
+    free (crawl);
+}
+
+static void
+test_decode_errors (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    zc_msg_t *status = s_status (ctx, "");
+    assert_int_equal (status->status_reply.decode_errors, 0);
+    zc_msg_destroy (&status);
+
+    //  Control: garbage gets an ERROR reply
+    assert_int_equal (zstr_send (ctx->control, "garbage"), 0);
+    zc_msg_t *reply = s_recv (ctx, ctx->control, WAIT_MS);
+    assert_non_null (reply);
+    assert_int_equal (reply->type, ZC_MSG_ERROR);
+    zc_msg_destroy (&reply);
+    //  Jobs and results: silently counted
+    assert_int_equal (zstr_send (ctx->fetcher, "\x81\xa1v\x01"), 0);
+    assert_int_equal (zstr_send (ctx->results, "\xc1"), 0);
+    //  A valid message of the wrong kind on results
+    zc_msg_t ready = {.type = ZC_MSG_READY, .ready = {.credit = 1}};
+    s_send (ctx->results, &ready);
+
+    int64_t deadline = zc_now_ms () + WAIT_MS;
+    uint64_t seen = 0;
+    while (seen < 4 && zc_now_ms () < deadline) {
+        status = s_status (ctx, "");
+        seen = status->status_reply.decode_errors;
+        zc_msg_destroy (&status);
+        if (seen < 4)
+            s_recv (ctx, ctx->parser, 10);
+    }
+    assert_int_equal (seen, 4);
+    //  The nodes' own reports are added
+    zc_msg_t beat = {.type = ZC_MSG_HEARTBEAT,
+                     .heartbeat = {.epoch = ctx->epoch, .node = "p", .decode_errors = 10}};
+    s_send (ctx->parser, &beat);
+    ctx->parser_alive = false; //  keep its last report at 10 for a moment
+    deadline = zc_now_ms () + WAIT_MS;
+    while (seen != 14 && zc_now_ms () < deadline) {
+        status = s_status (ctx, "");
+        seen = status->status_reply.decode_errors;
+        zc_msg_destroy (&status);
+    }
+    assert_int_equal (seen, 14);
+    ctx->parser_alive = true;
+}
+
+//  A message from an unregistered peer is answered with a HEARTBEAT that
+//  carries the epoch, so the peer registers again.
+static void
+test_unknown_peer (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    zsock_t *stranger = zsock_new (ZMQ_DEALER);
+    assert_int_equal (zsock_connect (stranger, "%s", ctx->jobs_ep), 0);
+    s_ready (ctx, stranger, 5);
+    zmsg_t *zmsg = NULL;
+    zpoller_t *poller = zpoller_new (stranger, NULL);
+    assert_non_null (zpoller_wait (poller, WAIT_MS));
+    zpoller_destroy (&poller);
+    zmsg = zmsg_recv (stranger);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    assert_int_equal (msg->type, ZC_MSG_HEARTBEAT);
+    assert_int_equal (msg->heartbeat.epoch, ctx->epoch);
+    zc_msg_destroy (&msg);
+    zsock_destroy (&stranger);
+}
+
+//  A fetcher that stops heartbeating is removed and its jobs go to another.
+static void
+test_fetcher_death (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    ctx->fetcher2 = s_node_connect (ctx, "fetcher-2", "fetcher", "");
+    s_expect_parsers (ctx, ctx->fetcher2, 1);
+    const char *seeds[] = {"http://127.0.0.1:1/"};
+    char *crawl = s_submit (ctx, seeds, 1, s_opts ());
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *lost = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (lost->jobs.job_count, 1);
+
+    ctx->fetcher_alive = false;
+    s_ready (ctx, ctx->fetcher2, 1);
+    zc_msg_t *again = s_expect (ctx, ctx->fetcher2, ZC_MSG_JOBS);
+    assert_int_equal (again->jobs.job_count, 1);
+    assert_string_equal (again->jobs.jobs[0].url, "http://127.0.0.1:1/");
+    assert_true (again->jobs.jobs[0].id != lost->jobs.jobs[0].id);
+    zc_msg_t *status = s_status (ctx, "");
+    assert_int_equal (status->status_reply.node_count, 2);
+    zc_msg_destroy (&status);
+
+    //  The dead fetcher's outcome is late, the new one counts once
+    s_result (ctx, &lost->jobs.jobs[0], 200, NULL, 0);
+    s_result (ctx, &again->jobs.jobs[0], 200, NULL, 0);
+    status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 1);
+    zc_msg_destroy (&status);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 1);
+    json_decref (items);
+    zc_msg_destroy (&lost);
+    zc_msg_destroy (&again);
+    free (crawl);
+}
+
+//  A parser that stops heartbeating leaves the parser set: fetchers hear it.
+static void
+test_parser_death (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    ctx->parser_alive = false;
+    s_expect_parsers (ctx, ctx->fetcher, 0);
+    zc_msg_t *status = s_status (ctx, "");
+    assert_int_equal (status->status_reply.node_count, 1);
+    assert_string_equal (status->status_reply.nodes[0].role, "fetcher");
+    zc_msg_destroy (&status);
+    //  It comes back: registered again, fetchers told
+    zsock_destroy (&ctx->parser);
+    ctx->parser = s_node_connect (ctx, "parser-1", "parser", PARSER_ENDPOINT);
+    ctx->parser_alive = true;
+    s_expect_parsers (ctx, ctx->fetcher, 1);
+}
+
+//  Host delay: the second URL of a host waits for the delay (dispatch timer).
+static void
+test_host_delay (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/1", "http://127.0.0.1:1/2"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.host_delay_ms = 300;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+    int64_t start = zc_now_ms ();
+    s_ready (ctx, ctx->fetcher, 2);
+    zc_msg_t *first = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (first->jobs.job_count, 1);
+    zc_msg_t *second = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (second->jobs.job_count, 1);
+    assert_true (zc_now_ms () - start >= 290);
+    assert_string_equal (second->jobs.jobs[0].url, "http://127.0.0.1:1/2");
+    zc_msg_destroy (&first);
+    zc_msg_destroy (&second);
+    free (crawl);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_crawl, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirects, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_credit_and_host_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_stop_and_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_decode_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_unknown_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fetcher_death, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_parser_death, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_host_delay, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
