@@ -12,6 +12,10 @@
     consumed silently: the broker reset our credit on each HELLO, and the
     READY sent after the first WELCOME reached it after the second HELLO,
     so re-sending READY would double the credit.
+
+    A broker HEARTBEAT whose epoch is not ours sends us back to HELLO. That
+    covers both a restarted broker (new epoch) and a broker that no longer
+    knows us (it answers our messages with a HEARTBEAT of epoch 0).
 */
 #include "zc_link.h"
 

@@ -882,6 +882,46 @@ test_golden_layout (void **state)
     free (golden);
 }
 
+static char *
+s_read_text (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        fail_msg ("cannot open %s", path);
+    assert_int_equal (fseek (file, 0, SEEK_END), 0);
+    long size = ftell (file);
+    assert_true (size >= 0);
+    rewind (file);
+    char *text = malloc ((size_t)size + 1);
+    assert_non_null (text);
+    assert_int_equal (fread (text, 1, (size_t)size, file), (size_t)size);
+    text[size] = 0;
+    fclose (file);
+    return text;
+}
+
+//  docs/PROTOCOL.md carries the same golden vectors as the fixtures.
+static void
+test_golden_in_protocol_doc (void **state)
+{
+    (void)state;
+    char *doc = s_read_text (ZC_FIXTURES_DIR "/../../docs/PROTOCOL.md");
+    for (int t = ZC_MSG_HELLO; t <= ZC_MSG_TYPE_COUNT; t++) {
+        char *path = t < ZC_MSG_TYPE_COUNT
+                         ? s_golden_path (zc_msg_type_str ((zc_msg_type_t)t), "hex")
+                         : s_golden_path ("PAGE", "body.hex");
+        char *hex = s_read_text (path);
+        size_t len = strlen (hex);
+        while (len && (hex[len - 1] == '\n' || hex[len - 1] == ' '))
+            hex[--len] = 0;
+        if (!strstr (doc, hex))
+            fail_msg ("docs/PROTOCOL.md does not contain the vector %s", path);
+        free (hex);
+        free (path);
+    }
+    free (doc);
+}
+
 //  ---------------------------------------------------------------------
 //  Tests: hostile input
 
@@ -1547,6 +1587,7 @@ main (void)
         cmocka_unit_test (test_null_strings_encode_empty),
         cmocka_unit_test (test_golden),
         cmocka_unit_test (test_golden_layout),
+        cmocka_unit_test (test_golden_in_protocol_doc),
         cmocka_unit_test (test_truncation),
         cmocka_unit_test (test_wrong_types_and_missing_fields),
         cmocka_unit_test (test_envelope_errors),
