@@ -14,9 +14,9 @@
 
     "Every job ends exactly once": a job record is removed by its first
     outcome; any later outcome for that id is dropped and counted. When a
-    fetcher is declared dead its jobs go back to the frontier at once (full
-    leases with deadlines come later); if the dead fetcher's outcome still
-    arrives it is simply late.
+    fetcher is declared dead (or registers again) its jobs go back to the
+    frontier at once (full leases with deadlines come later); if its outcome
+    still arrives it is simply late.
 */
 #include "zc_broker.h"
 
@@ -500,12 +500,13 @@ s_handle_jobs_message (self_t *self, zmsg_t *zmsg)
     else if (msg->type == ZC_MSG_HELLO)
         s_handle_hello (self, routing_id, key, &msg->hello);
     else if (!node) {
-        //  A node we do not know (we restarted, or declared it dead): tell
-        //  it our epoch so that it registers again.
-        zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
-                              .heartbeat = {.epoch = self->epoch,
-                                            .node = "broker",
-                                            .decode_errors = self->decode_errors}};
+        //  A node we do not know (we restarted, or declared it dead):
+        //  HEARTBEAT with epoch 0 means "I do not know you, send HELLO"
+        //  (PROTOCOL.md section 4). Our real epoch would not do: a node
+        //  we declared dead still holds it and would stay put.
+        zc_msg_t heartbeat = {
+            .type = ZC_MSG_HEARTBEAT,
+            .heartbeat = {.epoch = 0, .node = "broker", .decode_errors = self->decode_errors}};
         (void)zc_msg_send (&heartbeat, self->jobs, routing_id);
     } else {
         node->last_seen_ms = zc_now_ms ();
@@ -909,6 +910,11 @@ s_bind (int type, const char *endpoint, const char *name)
     zc_msg_socket_setup (sock, ZC_MSG_MAX_HEADER_BYTES, 0);
     if (type == ZMQ_ROUTER)
         zsock_set_router_handover (sock, 1);
+    //  On the jobs socket a JOBS batch that cannot be queued (peer gone or
+    //  its pipe full) must fail loudly so that its URLs are requeued; a
+    //  plain ROUTER would drop it silently and the crawl would never end.
+    if (type == ZMQ_ROUTER && streq (name, "jobs"))
+        zsock_set_router_mandatory (sock, 1);
     if (!endpoint || zsock_bind (sock, "%s", endpoint) < 0) {
         zsys_error ("zc_broker: cannot bind %s socket to %s: %s", name,
                     endpoint ? endpoint : "(none)", zmq_strerror (errno));
