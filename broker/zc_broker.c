@@ -35,7 +35,7 @@
 #define ZC_BROKER_DEADLINE_SLACK_MS 5000
 #define ZC_BROKER_MAX_CREDIT 1000000u //  per fetcher, against silly READYs
 #define ZC_BROKER_BATCH_READS 256     //  messages per socket wake-up
-#define ZC_BROKER_MAX_BATCH 256       //  jobs per JOBS message
+#define ZC_BROKER_DISPATCH_QUANTUM 16 //  jobs per fetcher per dispatch round
 #define ZC_BROKER_LOG_INTERVAL_MS 1000
 
 typedef struct {
@@ -315,12 +315,12 @@ s_undo_batch (self_t *self, zc_msg_t *msg, int64_t now)
     }
 }
 
-//  Sends NODE one JOBS batch of at most ZC_BROKER_MAX_BATCH jobs from the
-//  crawls. Returns the number of jobs sent.
+//  Sends NODE one JOBS batch of at most LIMIT jobs (and at most its credit)
+//  from the crawls. Returns the number of jobs sent.
 static size_t
-s_dispatch_batch (self_t *self, s_node_t *node, int64_t now)
+s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
 {
-    size_t want = node->credit < ZC_BROKER_MAX_BATCH ? node->credit : ZC_BROKER_MAX_BATCH;
+    size_t want = node->credit < limit ? node->credit : limit;
     zc_job_t *jobs = (zc_job_t *)zmalloc (want * sizeof (zc_job_t));
     size_t count = 0;
     while (count < want) {
@@ -369,37 +369,52 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now)
     return count;
 }
 
-//  Fills NODE's credit as far as URLs are ready.
-static void
-s_dispatch_to (self_t *self, s_node_t *node, int64_t now)
+//  Most credit first: credit is the fetcher's free capacity, so this is
+//  "least loaded first".
+static int
+s_compare_credit (const void *a, const void *b)
 {
-    while (node->credit > 0 && s_dispatch_batch (self, node, now) == ZC_BROKER_MAX_BATCH)
-        ;
+    const s_node_t *x = *(s_node_t *const *)a, *y = *(s_node_t *const *)b;
+    return x->credit < y->credit ? 1 : x->credit > y->credit ? -1 : 0;
 }
 
+//  Hands ready URLs to the fetchers with credit, least loaded first, in
+//  rounds of at most ZC_BROKER_DISPATCH_QUANTUM jobs each, so that work
+//  spreads over all fetchers: when the per-host limits let only a few URLs
+//  out at a time, they go to the fetcher with the most free capacity rather
+//  than always to the first one.
 static void
 s_dispatch (self_t *self)
 {
     if (!self->started)
         return;
     int64_t now = zc_now_ms ();
-    zlistx_t *fetchers = zlistx_new ();
+    size_t count = 0;
+    s_node_t **fetchers = (s_node_t **)zmalloc ((zhashx_size (self->nodes) + 1) * sizeof *fetchers);
     for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
          node = (s_node_t *)zhashx_next (self->nodes))
         if (node->fetcher && node->credit > 0)
-            zlistx_add_end (fetchers, node);
-    bool want_more = false;
-    for (s_node_t *node = (s_node_t *)zlistx_first (fetchers); node;
-         node = (s_node_t *)zlistx_next (fetchers)) {
-        s_dispatch_to (self, node, now);
-        if (node->credit > 0) {
-            //  Nothing more is ready now; the others cannot get anything either
-            want_more = true;
-            break;
+            fetchers[count++] = node;
+    bool nothing_ready = false, sent = true;
+    while (sent && !nothing_ready) {
+        sent = false;
+        qsort (fetchers, count, sizeof *fetchers, s_compare_credit);
+        for (size_t i = 0; i < count && fetchers[i]->credit > 0; i++) {
+            s_node_t *node = fetchers[i];
+            size_t asked = node->credit < ZC_BROKER_DISPATCH_QUANTUM ? node->credit
+                                                                     : ZC_BROKER_DISPATCH_QUANTUM;
+            size_t got = s_dispatch_batch (self, node, now, asked);
+            sent = sent || got > 0;
+            //  A short batch from a node that still has credit means nothing
+            //  more is ready now (a failed send zeroes the node's credit).
+            if (got < asked && node->credit > 0) {
+                nothing_ready = true;
+                break;
+            }
         }
     }
-    zlistx_destroy (&fetchers);
-    if (want_more)
+    free (fetchers);
+    if (nothing_ready)
         s_arm_dispatch_timer (self, now);
 }
 
