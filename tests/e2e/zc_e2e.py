@@ -64,12 +64,20 @@ class Harness:
         for proc, _ in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
+        unclean = []
         for proc, label in reversed(self.procs):
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+                unclean.append(f"{label} ignored SIGTERM for 10 s")
+            if proc.returncode != 0:
+                unclean.append(f"{label} exited {proc.returncode} after SIGTERM")
+            unclean += self.sanitizer_reports(label)
+        if exc_type is None and unclean:
+            self.dump_logs()
+            raise TestFailure("; ".join(unclean))
         if exc_type is not None:
             self.dump_logs()
         if exc_type is None or os.environ.get("ZC_E2E_KEEP") != "1":
@@ -77,6 +85,17 @@ class Harness:
         else:
             print(f"kept {self.dir}", file=sys.stderr)
         return False
+
+    def sanitizer_reports(self, label):
+        """ASan/LSan/UBSan reports in a process's log: each one fails the test."""
+        path = self.path(f"{label}.log")
+        if not os.path.exists(path):
+            return []
+        with open(path, errors="replace") as f:
+            text = f.read()
+        return [f"{label}: {marker.strip()}" for marker in
+                ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+                if marker in text]
 
     def dump_logs(self):
         for _, label in self.procs:
