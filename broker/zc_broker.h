@@ -20,11 +20,11 @@
 #include "zc_msg.h"
 
 typedef struct {
-    const char *jobs_endpoint;     //  bind: fetchers and parser nodes connect
-    const char *results_endpoint;  //  bind: parser actors push RESULTs
-    const char *control_endpoint;  //  bind: zcrawlctl
-    int heartbeat_ms;              //  0 = 1000
-    const char *output_dir;        //  where default output files go ("" = cwd)
+    const char *jobs_endpoint;    //  bind: fetchers and parser nodes connect
+    const char *results_endpoint; //  bind: parser actors push RESULTs
+    const char *control_endpoint; //  bind: zcrawlctl
+    int heartbeat_ms;             //  0 = 1000
+    const char *output_dir;       //  where default output files go ("" = cwd)
 } zc_broker_config_t;
 
 //  The actor function. ARGS is a zc_broker_config_t *, copied before the

@@ -68,14 +68,27 @@ zc_cli_parse_size (const char *text, uint64_t *value)
     switch (*end) {
     case 0:
         break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return -1;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        return -1;
     }
     if (*end || parsed > (UINT64_MAX >> shift))
         return -1;
-    *value = (uint64_t) parsed << shift;
+    *value = (uint64_t)parsed << shift;
     return 0;
 }
 
@@ -88,7 +101,7 @@ s_parse_seconds_ms (const char *text, uint32_t *ms)
     double seconds = strtod (text, &end);
     if (errno || end == text || *end || !isfinite (seconds) || seconds <= 0 || seconds > 86400)
         return -1;
-    *ms = (uint32_t) (seconds * 1000 + 0.5);
+    *ms = (uint32_t)(seconds * 1000 + 0.5);
     return *ms ? 0 : -1;
 }
 
@@ -115,7 +128,7 @@ zc_cli_crawl_option (zc_cli_crawl_t *crawl, int opt, const char *arg)
     case ZC_CLI_CRAWL_OPTION_BASE + 2:
         if (zc_cli_parse_int (arg, 0, INT32_MAX, &n))
             return s_bad_value ("max-depth", arg, "an integer >= 0");
-        o->max_depth = (int32_t) n;
+        o->max_depth = (int32_t)n;
         return 1;
     case ZC_CLI_CRAWL_OPTION_BASE + 3:
         if (zc_cli_parse_size (arg, &size) || size == 0)
@@ -125,12 +138,12 @@ zc_cli_crawl_option (zc_cli_crawl_t *crawl, int opt, const char *arg)
     case ZC_CLI_CRAWL_OPTION_BASE + 4:
         if (zc_cli_parse_int (arg, 1, 100000, &n))
             return s_bad_value ("host-concurrency", arg, "an integer from 1 to 100000");
-        o->host_concurrency = (uint32_t) n;
+        o->host_concurrency = (uint32_t)n;
         return 1;
     case ZC_CLI_CRAWL_OPTION_BASE + 5:
         if (zc_cli_parse_int (arg, 0, 86400000, &n))
             return s_bad_value ("host-delay", arg, "milliseconds >= 0");
-        o->host_delay_ms = (uint32_t) n;
+        o->host_delay_ms = (uint32_t)n;
         return 1;
     case ZC_CLI_CRAWL_OPTION_BASE + 6:
         if (s_parse_seconds_ms (arg, &o->fetch.connect_timeout_ms))
@@ -148,7 +161,7 @@ zc_cli_crawl_option (zc_cli_crawl_t *crawl, int opt, const char *arg)
     case ZC_CLI_CRAWL_OPTION_BASE + 9:
         if (zc_cli_parse_int (arg, 0, 100, &n))
             return s_bad_value ("max-redirects", arg, "an integer from 0 to 100");
-        o->fetch.max_redirects = (uint32_t) n;
+        o->fetch.max_redirects = (uint32_t)n;
         return 1;
     case ZC_CLI_CRAWL_OPTION_BASE + 10:
         if (!*arg || strpbrk (arg, "\r\n"))
@@ -219,12 +232,11 @@ zc_cli_status_json (const zc_status_reply_t *status)
     for (size_t i = 0; i < status->node_count; i++) {
         const zc_node_status_t *n = &status->nodes[i];
         json_array_append_new (
-            nodes, json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "id", n->id, "role",
-                              n->role, "endpoint", n->endpoint, "capacity",
-                              (json_int_t) n->capacity, "in_flight", (json_int_t) n->in_flight,
-                              "done", (json_int_t) n->done, "decode_errors",
-                              (json_int_t) n->decode_errors, "last_seen_ms",
-                              (json_int_t) n->last_seen_ms));
+            nodes,
+            json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "id", n->id, "role", n->role,
+                       "endpoint", n->endpoint, "capacity", (json_int_t)n->capacity, "in_flight",
+                       (json_int_t)n->in_flight, "done", (json_int_t)n->done, "decode_errors",
+                       (json_int_t)n->decode_errors, "last_seen_ms", (json_int_t)n->last_seen_ms));
     }
     json_t *crawls = json_array ();
     for (size_t i = 0; i < status->crawl_count; i++) {
@@ -234,14 +246,13 @@ zc_cli_status_json (const zc_status_reply_t *status)
             crawls,
             json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "id", c->id,
                        "state", c->state, "output", c->output, "errors", c->errors, "pages",
-                       (json_int_t) c->pages, "failed", (json_int_t) c->failed, "queued",
-                       (json_int_t) c->queued, "in_flight", (json_int_t) c->in_flight,
-                       "started_ms", (json_int_t) c->started_ms, "seconds", seconds,
-                       "pages_per_second", seconds > 0 ? c->pages / seconds : 0.0));
+                       (json_int_t)c->pages, "failed", (json_int_t)c->failed, "queued",
+                       (json_int_t)c->queued, "in_flight", (json_int_t)c->in_flight, "started_ms",
+                       (json_int_t)c->started_ms, "seconds", seconds, "pages_per_second",
+                       seconds > 0 ? c->pages / seconds : 0.0));
     }
-    return json_pack ("{s:I, s:I, s:o, s:o}", "epoch", (json_int_t) status->epoch,
-                      "decode_errors", (json_int_t) status->decode_errors, "nodes", nodes,
-                      "crawls", crawls);
+    return json_pack ("{s:I, s:I, s:o, s:o}", "epoch", (json_int_t)status->epoch, "decode_errors",
+                      (json_int_t)status->decode_errors, "nodes", nodes, "crawls", crawls);
 }
 
 void

@@ -18,10 +18,10 @@
 
 //  Crawl options as given on a command line; strings borrowed from argv.
 typedef struct {
-    const char **seeds;  //  owned array of borrowed strings
+    const char **seeds; //  owned array of borrowed strings
     size_t seed_count;
-    const char *output;  //  items path ("" = broker default)
-    const char *errors;  //  errors path ("" = derived)
+    const char *output; //  items path ("" = broker default)
+    const char *errors; //  errors path ("" = derived)
     zc_crawl_opts_t opts;
 } zc_cli_crawl_t;
 
@@ -41,7 +41,9 @@ typedef struct {
         {"max-body", required_argument, NULL, ZC_CLI_CRAWL_OPTION_BASE + 8},                       \
         {"max-redirects", required_argument, NULL, ZC_CLI_CRAWL_OPTION_BASE + 9},                  \
         {"user-agent", required_argument, NULL, ZC_CLI_CRAWL_OPTION_BASE + 10},                    \
-        {"allow-private", no_argument, NULL, ZC_CLI_CRAWL_OPTION_BASE + 11}
+    {                                                                                              \
+        "allow-private", no_argument, NULL, ZC_CLI_CRAWL_OPTION_BASE + 11                          \
+    }
 #define ZC_CLI_CRAWL_OPTIONS_HELP                                                                  \
     "crawl options:\n"                                                                             \
     "  -o, --output PATH         items file (JSON Lines; default <crawl>.items.jsonl)\n"           \

@@ -29,16 +29,15 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: zcrawl COMMAND [options]\n"
-             "\n"
-             "commands:\n"
-             "  local URL...    crawl URL... with a whole cluster inside this process\n"
-             "  broker          run the broker node\n"
-             "  fetcher         run a fetcher node\n"
-             "  parser          run a parser node\n"
-             "\n"
-             "Run 'zcrawl COMMAND --help' for a command's options.\n");
+    fprintf (out, "usage: zcrawl COMMAND [options]\n"
+                  "\n"
+                  "commands:\n"
+                  "  local URL...    crawl URL... with a whole cluster inside this process\n"
+                  "  broker          run the broker node\n"
+                  "  fetcher         run a fetcher node\n"
+                  "  parser          run a parser node\n"
+                  "\n"
+                  "Run 'zcrawl COMMAND --help' for a command's options.\n");
 }
 
 static int
@@ -117,24 +116,37 @@ s_cmd_broker (int argc, char **argv)
         .output_dir = "",
     };
     const char *ready_file = NULL;
-    static const struct option options[] = {
-        {"jobs", required_argument, NULL, 'j'},        {"results", required_argument, NULL, 'r'},
-        {"control", required_argument, NULL, 'c'},     {"output-dir", required_argument, NULL, 'd'},
-        {"heartbeat-ms", required_argument, NULL, 'b'}, {"ready-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"jobs", required_argument, NULL, 'j'},
+                                            {"results", required_argument, NULL, 'r'},
+                                            {"control", required_argument, NULL, 'c'},
+                                            {"output-dir", required_argument, NULL, 'd'},
+                                            {"heartbeat-ms", required_argument, NULL, 'b'},
+                                            {"ready-file", required_argument, NULL, 'f'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int opt;
     long n;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'j': config.jobs_endpoint = optarg; break;
-        case 'r': config.results_endpoint = optarg; break;
-        case 'c': config.control_endpoint = optarg; break;
-        case 'd': config.output_dir = optarg; break;
-        case 'f': ready_file = optarg; break;
+        case 'j':
+            config.jobs_endpoint = optarg;
+            break;
+        case 'r':
+            config.results_endpoint = optarg;
+            break;
+        case 'c':
+            config.control_endpoint = optarg;
+            break;
+        case 'd':
+            config.output_dir = optarg;
+            break;
+        case 'f':
+            ready_file = optarg;
+            break;
         case 'b':
             if (zc_cli_parse_int (optarg, 10, 60000, &n))
                 return s_usage_error ("broker", "--heartbeat-ms must be 10..60000");
-            config.heartbeat_ms = (int) n;
+            config.heartbeat_ms = (int)n;
             break;
         case 'h':
             printf ("usage: zcrawl broker [options]\n\n"
@@ -160,10 +172,9 @@ s_cmd_broker (int argc, char **argv)
     char *jobs = NULL, *results = NULL, *control = NULL;
     zsock_recv (broker, "isss", &rc, &jobs, &results, &control);
     if (rc == 0) {
-        zsys_info ("zcrawl: broker serving jobs %s results %s control %s", jobs, results,
-                   control);
-        rc = s_write_ready_file (ready_file, json_pack ("{s:s, s:s, s:s}", "jobs", jobs,
-                                                        "results", results, "control", control));
+        zsys_info ("zcrawl: broker serving jobs %s results %s control %s", jobs, results, control);
+        rc = s_write_ready_file (ready_file, json_pack ("{s:s, s:s, s:s}", "jobs", jobs, "results",
+                                                        results, "control", control));
         if (rc == 0)
             s_wait_for_signal (&broker, 1);
     }
@@ -184,31 +195,36 @@ s_cmd_fetcher (int argc, char **argv)
     const char *ready_file = NULL;
     long actors = 1, n;
     static const struct option options[] = {
-        {"broker", required_argument, NULL, 'B'},    {"in-flight", required_argument, NULL, 'i'},
-        {"actors", required_argument, NULL, 'a'},    {"ready-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+        {"broker", required_argument, NULL, 'B'}, {"in-flight", required_argument, NULL, 'i'},
+        {"actors", required_argument, NULL, 'a'}, {"ready-file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'B': config.broker_endpoint = optarg; break;
-        case 'f': ready_file = optarg; break;
+        case 'B':
+            config.broker_endpoint = optarg;
+            break;
+        case 'f':
+            ready_file = optarg;
+            break;
         case 'i':
             if (zc_cli_parse_int (optarg, 1, 100000, &n))
                 return s_usage_error ("fetcher", "--in-flight must be 1..100000");
-            config.max_in_flight = (int) n;
+            config.max_in_flight = (int)n;
             break;
         case 'a':
             if (zc_cli_parse_int (optarg, 1, 256, &actors))
                 return s_usage_error ("fetcher", "--actors must be 1..256");
             break;
         case 'h':
-            printf ("usage: zcrawl fetcher [options]\n\n"
-                    "A fetcher node: downloads jobs from the broker and pushes pages to parsers.\n\n"
-                    "  --broker EP        the broker's jobs endpoint (default %s)\n"
-                    "  --in-flight N      transfers in flight per actor (default 64)\n"
-                    "  --actors N         fetcher actors (threads) in this node (default 1)\n"
-                    "  --ready-file PATH  write {\"broker\": EP} as JSON once started\n",
-                    DEFAULT_BROKER);
+            printf (
+                "usage: zcrawl fetcher [options]\n\n"
+                "A fetcher node: downloads jobs from the broker and pushes pages to parsers.\n\n"
+                "  --broker EP        the broker's jobs endpoint (default %s)\n"
+                "  --in-flight N      transfers in flight per actor (default 64)\n"
+                "  --actors N         fetcher actors (threads) in this node (default 1)\n"
+                "  --ready-file PATH  write {\"broker\": EP} as JSON once started\n",
+                DEFAULT_BROKER);
             return 0;
         default:
             return s_getopt_error ("fetcher");
@@ -225,11 +241,11 @@ s_cmd_fetcher (int argc, char **argv)
         zsock_recv (fetchers[i], "i", &rc);
     }
     if (rc == 0)
-        rc = s_write_ready_file (ready_file,
-                                 json_pack ("{s:s, s:i}", "broker", config.broker_endpoint,
-                                            "actors", (int) actors));
+        rc = s_write_ready_file (
+            ready_file,
+            json_pack ("{s:s, s:i}", "broker", config.broker_endpoint, "actors", (int)actors));
     if (rc == 0)
-        s_wait_for_signal (fetchers, (size_t) actors);
+        s_wait_for_signal (fetchers, (size_t)actors);
     for (long i = 0; i < actors; i++)
         zactor_destroy (&fetchers[i]);
     return rc == 0 ? 0 : 1;
@@ -245,22 +261,32 @@ s_cmd_parser (int argc, char **argv)
                                  .front_endpoint = DEFAULT_PARSER_BIND};
     const char *ready_file = NULL;
     long n;
-    static const struct option options[] = {
-        {"broker", required_argument, NULL, 'B'},    {"bind", required_argument, NULL, 'b'},
-        {"advertise", required_argument, NULL, 'A'}, {"actors", required_argument, NULL, 'a'},
-        {"ready-file", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"broker", required_argument, NULL, 'B'},
+                                            {"bind", required_argument, NULL, 'b'},
+                                            {"advertise", required_argument, NULL, 'A'},
+                                            {"actors", required_argument, NULL, 'a'},
+                                            {"ready-file", required_argument, NULL, 'f'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'B': config.broker_endpoint = optarg; break;
-        case 'b': config.front_endpoint = optarg; break;
-        case 'A': config.advertise = optarg; break;
-        case 'f': ready_file = optarg; break;
+        case 'B':
+            config.broker_endpoint = optarg;
+            break;
+        case 'b':
+            config.front_endpoint = optarg;
+            break;
+        case 'A':
+            config.advertise = optarg;
+            break;
+        case 'f':
+            ready_file = optarg;
+            break;
         case 'a':
             if (zc_cli_parse_int (optarg, 1, 1024, &n))
                 return s_usage_error ("parser", "--actors must be 1..1024");
-            config.actors = (int) n;
+            config.actors = (int)n;
             break;
         case 'h':
             printf ("usage: zcrawl parser [options]\n\n"
@@ -306,7 +332,7 @@ typedef struct {
     zactor_t *parser;
     zactor_t *fetchers[64];
     int fetcher_count;
-    char *control;  //  owned: the broker's control endpoint
+    char *control; //  owned: the broker's control endpoint
 } local_cluster_t;
 
 static void
@@ -327,10 +353,10 @@ s_local_start (local_cluster_t *cluster, int fetchers, int in_flight, int parser
     //  inproc endpoints are per process; the pid keeps two test processes'
     //  logs distinguishable.
     char jobs[64], results[64], control[64], front[64];
-    snprintf (jobs, sizeof jobs, "inproc://zcrawl-jobs-%d", (int) getpid ());
-    snprintf (results, sizeof results, "inproc://zcrawl-results-%d", (int) getpid ());
-    snprintf (control, sizeof control, "inproc://zcrawl-control-%d", (int) getpid ());
-    snprintf (front, sizeof front, "inproc://zcrawl-front-%d", (int) getpid ());
+    snprintf (jobs, sizeof jobs, "inproc://zcrawl-jobs-%d", (int)getpid ());
+    snprintf (results, sizeof results, "inproc://zcrawl-results-%d", (int)getpid ());
+    snprintf (control, sizeof control, "inproc://zcrawl-control-%d", (int)getpid ());
+    snprintf (front, sizeof front, "inproc://zcrawl-front-%d", (int)getpid ());
 
     zc_broker_config_t broker_config = {.jobs_endpoint = jobs,
                                         .results_endpoint = results,
@@ -416,7 +442,8 @@ s_local_run (local_cluster_t *cluster, const zc_cli_crawl_t *crawl, bool quiet)
     zc_msg_t status_request = {.type = ZC_MSG_STATUS, .status = {.crawl = crawl_id}};
     while (!zsys_interrupted) {
         zc_msg_t *status = zc_cli_control_call (control, &status_request, 5000);
-        if (!status || status->type != ZC_MSG_STATUS_REPLY || status->status_reply.crawl_count != 1) {
+        if (!status || status->type != ZC_MSG_STATUS_REPLY ||
+            status->status_reply.crawl_count != 1) {
             zc_msg_destroy (&status);
             break;
         }
@@ -454,14 +481,13 @@ s_cmd_local (int argc, char **argv)
     long fetchers = 1, in_flight = 64, parsers = 0;
     bool quiet = false;
     enum { OPT_FETCHERS = 1, OPT_IN_FLIGHT, OPT_PARSERS, OPT_QUIET };
-    static const struct option options[] = {
-        ZC_CLI_CRAWL_LONG_OPTIONS,
-        {"fetchers", required_argument, NULL, OPT_FETCHERS},
-        {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
-        {"parsers", required_argument, NULL, OPT_PARSERS},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {ZC_CLI_CRAWL_LONG_OPTIONS,
+                                            {"fetchers", required_argument, NULL, OPT_FETCHERS},
+                                            {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
+                                            {"parsers", required_argument, NULL, OPT_PARSERS},
+                                            {"quiet", no_argument, NULL, OPT_QUIET},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int opt, rc = 0;
     while (rc == 0 && (opt = getopt_long (argc, argv, "ho:q", options, NULL)) != -1) {
         int handled = zc_cli_crawl_option (&crawl, opt, optarg);
@@ -515,11 +541,10 @@ s_cmd_local (int argc, char **argv)
     }
 
     local_cluster_t cluster = {NULL};
-    if (s_local_start (&cluster, (int) fetchers, (int) in_flight, (int) parsers) != 0) {
+    if (s_local_start (&cluster, (int)fetchers, (int)in_flight, (int)parsers) != 0) {
         fprintf (stderr, "zcrawl local: could not start the cluster\n");
         rc = 1;
-    }
-    else
+    } else
         rc = s_local_run (&cluster, &crawl, quiet);
     s_local_stop (&cluster);
     zc_cli_crawl_fini (&crawl);

@@ -76,8 +76,7 @@ s_cmd_submit (const char *endpoint, int argc, char **argv)
                     ZC_CLI_CRAWL_OPTIONS_HELP);
             zc_cli_crawl_fini (&crawl);
             return 0;
-        }
-        else if (handled == 0)
+        } else if (handled == 0)
             rc = s_usage_error ("submit", "bad option");
     }
     for (int i = optind; rc == 0 && i < argc; i++)
@@ -135,8 +134,7 @@ s_cmd_status (const char *endpoint, int argc, char **argv)
             printf ("usage: zcrawlctl status [CRAWL] [--json]\n\n"
                     "Shows every crawl (or CRAWL) and every node; --json for scripts.\n");
             return 0;
-        }
-        else
+        } else
             return s_usage_error ("status", "bad option");
     }
     if (argc - optind > 1)
@@ -149,8 +147,7 @@ s_cmd_status (const char *endpoint, int argc, char **argv)
         json_dumpf (doc, stdout, JSON_INDENT (2));
         printf ("\n");
         json_decref (doc);
-    }
-    else
+    } else
         zc_cli_status_print (&reply->status_reply, stdout);
     zc_msg_destroy (&reply);
     return 0;
@@ -168,14 +165,12 @@ s_cmd_wait (const char *endpoint, int argc, char **argv)
         if (opt == 't') {
             if (zc_cli_parse_int (optarg, 1, 86400 * 365, &timeout_s))
                 return s_usage_error ("wait", "--timeout must be a number of seconds >= 1");
-        }
-        else if (opt == 'h') {
+        } else if (opt == 'h') {
             printf ("usage: zcrawlctl wait CRAWL [--timeout S]\n\n"
                     "Waits until CRAWL is done (exit 0), stopped (exit 1), or the timeout\n"
                     "passes (exit 3).\n");
             return 0;
-        }
-        else
+        } else
             return s_usage_error ("wait", "bad option");
     }
     if (argc - optind != 1)
@@ -185,9 +180,8 @@ s_cmd_wait (const char *endpoint, int argc, char **argv)
         zc_msg_t *reply = s_status (endpoint, argv[optind]);
         if (!reply)
             return 1;
-        const char *state = reply->status_reply.crawl_count == 1
-                                ? reply->status_reply.crawls[0].state
-                                : "unknown";
+        const char *state =
+            reply->status_reply.crawl_count == 1 ? reply->status_reply.crawls[0].state : "unknown";
         int rc = streq (state, "done") ? 0 : streq (state, "running") ? -1 : 1;
         zc_msg_destroy (&reply);
         if (rc >= 0)
@@ -197,7 +191,7 @@ s_cmd_wait (const char *endpoint, int argc, char **argv)
                      timeout_s);
             return 3;
         }
-        zclock_sleep (100);  //  poll interval
+        zclock_sleep (100); //  poll interval
     }
     return 1;
 }
@@ -235,8 +229,7 @@ main (int argc, char **argv)
         if (streq (argv[arg], "--control") && arg + 1 < argc) {
             endpoint = argv[arg + 1];
             arg += 2;
-        }
-        else if (strncmp (argv[arg], "--control=", 10) == 0)
+        } else if (strncmp (argv[arg], "--control=", 10) == 0)
             endpoint = argv[arg++] + 10;
         else {
             fprintf (stderr, "zcrawlctl: unknown option '%s'\n", argv[arg]);

@@ -22,9 +22,9 @@
 typedef struct zc_link zc_link_t;
 
 typedef enum {
-    ZC_LINK_PASS = 0,  //  not a link message: the owner handles it
-    ZC_LINK_CONSUMED,  //  handled by the link
-    ZC_LINK_WELCOMED,  //  handled; registered in a (new) epoch: re-announce
+    ZC_LINK_PASS = 0, //  not a link message: the owner handles it
+    ZC_LINK_CONSUMED, //  handled by the link
+    ZC_LINK_WELCOMED, //  handled; registered in a (new) epoch: re-announce
 } zc_link_event_t;
 
 //  Creates the DEALER and connects it to BROKER_ENDPOINT; HELLO (copied) is

@@ -39,14 +39,14 @@
 
 typedef enum {
     //  node <-> broker, on the broker's jobs ROUTER
-    ZC_MSG_HELLO = 1,     //  node -> broker: register
-    ZC_MSG_WELCOME,       //  broker -> node: epoch and results endpoint
-    ZC_MSG_READY,         //  fetcher -> broker: credit for more jobs
-    ZC_MSG_JOBS,          //  broker -> fetcher: batch of jobs
-    ZC_MSG_PARSERS,       //  broker -> fetcher: current parser endpoints
-    ZC_MSG_HEARTBEAT,     //  both ways
-    ZC_MSG_FETCH_FAILED,  //  fetcher -> broker: job ended without a page
-    ZC_MSG_ROBOTS,        //  fetcher -> broker: robots.txt outcome
+    ZC_MSG_HELLO = 1,    //  node -> broker: register
+    ZC_MSG_WELCOME,      //  broker -> node: epoch and results endpoint
+    ZC_MSG_READY,        //  fetcher -> broker: credit for more jobs
+    ZC_MSG_JOBS,         //  broker -> fetcher: batch of jobs
+    ZC_MSG_PARSERS,      //  broker -> fetcher: current parser endpoints
+    ZC_MSG_HEARTBEAT,    //  both ways
+    ZC_MSG_FETCH_FAILED, //  fetcher -> broker: job ended without a page
+    ZC_MSG_ROBOTS,       //  fetcher -> broker: robots.txt outcome
     //  fetcher -> parser node front; parser actor -> broker results
     ZC_MSG_PAGE,
     ZC_MSG_RESULT,
@@ -63,48 +63,48 @@ typedef enum {
 
 typedef enum {
     ZC_MSG_DECODE_OK = 0,
-    ZC_MSG_DECODE_FRAMES,     //  wrong number of frames for the type
-    ZC_MSG_DECODE_MALFORMED,  //  not valid msgpack, truncated, or trailing bytes
-    ZC_MSG_DECODE_TOO_LARGE,  //  a declared size exceeds the bytes available or a limit
-    ZC_MSG_DECODE_VERSION,    //  missing or unsupported "v"
-    ZC_MSG_DECODE_TYPE,       //  missing or unknown "t"
-    ZC_MSG_DECODE_FIELD,      //  a required field is missing or has the wrong type
+    ZC_MSG_DECODE_FRAMES,    //  wrong number of frames for the type
+    ZC_MSG_DECODE_MALFORMED, //  not valid msgpack, truncated, or trailing bytes
+    ZC_MSG_DECODE_TOO_LARGE, //  a declared size exceeds the bytes available or a limit
+    ZC_MSG_DECODE_VERSION,   //  missing or unsupported "v"
+    ZC_MSG_DECODE_TYPE,      //  missing or unknown "t"
+    ZC_MSG_DECODE_FIELD,     //  a required field is missing or has the wrong type
 } zc_msg_decode_status_t;
 
 //  Per-job fetch options; they travel with every job (protocol v1) so the
 //  fetcher needs no per-crawl state.
 typedef struct {
     uint32_t connect_timeout_ms;
-    uint32_t timeout_ms;       //  whole transfer, per hop
-    uint64_t max_body_bytes;   //  larger bodies end the job with reason too_large
-    uint32_t max_redirects;    //  same-host hops the fetcher follows itself
-    bool allow_private;        //  SSRF guard off (needed for 127.0.0.1)
-    const char *user_agent;    //  "" = fetcher default
+    uint32_t timeout_ms;     //  whole transfer, per hop
+    uint64_t max_body_bytes; //  larger bodies end the job with reason too_large
+    uint32_t max_redirects;  //  same-host hops the fetcher follows itself
+    bool allow_private;      //  SSRF guard off (needed for 127.0.0.1)
+    const char *user_agent;  //  "" = fetcher default
 } zc_fetch_opts_t;
 
 typedef enum {
-    ZC_JOB_PAGE = 0,  //  fetch and push the page to a parser
-    ZC_JOB_ROBOTS,    //  fetch robots.txt and return it to the broker
+    ZC_JOB_PAGE = 0, //  fetch and push the page to a parser
+    ZC_JOB_ROBOTS,   //  fetch robots.txt and return it to the broker
 } zc_job_kind_t;
 
 typedef struct {
-    const char *crawl;     //  crawl id
-    uint64_t id;           //  job (lease) id, unique per broker epoch
+    const char *crawl; //  crawl id
+    uint64_t id;       //  job (lease) id, unique per broker epoch
     zc_job_kind_t kind;
-    const char *url;       //  canonical absolute URL
-    uint32_t depth;        //  seeds are depth 0
-    uint32_t attempt;      //  1 for the first try
-    uint64_t deadline_ms;  //  wall clock (ms since 1970) by which the outcome is due
+    const char *url;      //  canonical absolute URL
+    uint32_t depth;       //  seeds are depth 0
+    uint32_t attempt;     //  1 for the first try
+    uint64_t deadline_ms; //  wall clock (ms since 1970) by which the outcome is due
     zc_fetch_opts_t opts;
 } zc_job_t;
 
 //  Crawl-wide options, sent in SUBMIT. Zero values mean "broker default"
 //  except where noted.
 typedef struct {
-    int32_t max_depth;          //  -1 = unlimited
-    uint64_t max_pages;         //  0 = unlimited
-    uint32_t host_concurrency;  //  per-host in-flight limit
-    uint32_t host_delay_ms;     //  minimum gap between requests to one host
+    int32_t max_depth;         //  -1 = unlimited
+    uint64_t max_pages;        //  0 = unlimited
+    uint32_t host_concurrency; //  per-host in-flight limit
+    uint32_t host_delay_ms;    //  minimum gap between requests to one host
     zc_fetch_opts_t fetch;
 } zc_crawl_opts_t;
 
@@ -112,21 +112,21 @@ typedef struct {
 typedef struct {
     uint32_t total_ms;
     uint32_t connect_ms;
-    uint32_t ttfb_ms;  //  time to first byte
+    uint32_t ttfb_ms; //  time to first byte
 } zc_timings_t;
 
 //  Metadata of one fetched page; shared by PAGE and RESULT.
 typedef struct {
     const char *crawl;
     uint64_t id;
-    const char *url;           //  the requested (canonical) URL
-    const char *final_url;     //  after same-host redirects; equals url if none
+    const char *url;       //  the requested (canonical) URL
+    const char *final_url; //  after same-host redirects; equals url if none
     uint32_t depth;
     uint32_t attempt;
-    uint32_t status;           //  HTTP status of the final response
-    const char *content_type;  //  "" if the server sent none
-    uint64_t fetched_at_ms;    //  wall clock when the response completed
-    uint32_t redirects;        //  hops followed
+    uint32_t status;          //  HTTP status of the final response
+    const char *content_type; //  "" if the server sent none
+    uint64_t fetched_at_ms;   //  wall clock when the response completed
+    uint32_t redirects;       //  hops followed
     zc_timings_t timings;
 } zc_page_meta_t;
 
@@ -138,23 +138,23 @@ typedef struct {
 } zc_field_t;
 
 typedef struct {
-    const char *id;        //  node id, unique per process start
-    const char *role;      //  "fetcher" or "parser"
-    const char *version;   //  zcrawl version string
-    uint32_t capacity;     //  fetcher: in-flight limit; parser: actor count
-    const char *endpoint;  //  parser: advertised front endpoint; fetcher: ""
+    const char *id;       //  node id, unique per process start
+    const char *role;     //  "fetcher" or "parser"
+    const char *version;  //  zcrawl version string
+    uint32_t capacity;    //  fetcher: in-flight limit; parser: actor count
+    const char *endpoint; //  parser: advertised front endpoint; fetcher: ""
 } zc_hello_t;
 
 typedef struct {
-    uint64_t epoch;            //  changes on every broker start
-    const char *results;       //  endpoint parser actors push RESULTs to;
-                               //  a "*" or 0.0.0.0 host means "the host you
-                               //  reached the broker at"
-    uint32_t heartbeat_ms;     //  interval; a peer is dead after 5 missed
+    uint64_t epoch;        //  changes on every broker start
+    const char *results;   //  endpoint parser actors push RESULTs to;
+                           //  a "*" or 0.0.0.0 host means "the host you
+                           //  reached the broker at"
+    uint32_t heartbeat_ms; //  interval; a peer is dead after 5 missed
 } zc_welcome_t;
 
 typedef struct {
-    uint32_t credit;  //  additional jobs the fetcher can take now
+    uint32_t credit; //  additional jobs the fetcher can take now
 } zc_ready_t;
 
 typedef struct {
@@ -168,27 +168,27 @@ typedef struct {
 } zc_parsers_t;
 
 typedef struct {
-    uint64_t epoch;           //  broker epoch the sender believes in (0 if none)
-    const char *node;         //  sender id ("broker" for the broker)
-    uint64_t decode_errors;   //  messages the sender could not decode, total
-    uint32_t in_flight;       //  jobs the sender holds now
-    uint64_t done;            //  jobs the sender finished, total
+    uint64_t epoch;         //  broker epoch the sender believes in (0 if none)
+    const char *node;       //  sender id ("broker" for the broker)
+    uint64_t decode_errors; //  messages the sender could not decode, total
+    uint32_t in_flight;     //  jobs the sender holds now
+    uint64_t done;          //  jobs the sender finished, total
 } zc_heartbeat_t;
 
 typedef struct {
     zc_page_meta_t meta;
-    const void *body;   //  decoded: points into the owned body frame
+    const void *body; //  decoded: points into the owned body frame
     size_t body_size;
 } zc_page_t;
 
 typedef struct {
     zc_page_meta_t meta;
-    const char *title;      //  NULL if the page has none (encoded as nil)
-    const char **links;     //  canonical absolute http(s) URLs, deduplicated per page
+    const char *title;  //  NULL if the page has none (encoded as nil)
+    const char **links; //  canonical absolute http(s) URLs, deduplicated per page
     size_t link_count;
     zc_field_t *fields;
     size_t field_count;
-    const char *parse_error;  //  NULL, or why the body could not be parsed
+    const char *parse_error; //  NULL, or why the body could not be parsed
     uint64_t body_bytes;
 } zc_result_t;
 
@@ -197,21 +197,21 @@ typedef struct {
     uint64_t id;
     const char *url;
     uint32_t attempt;
-    const char *reason;    //  dns, connect, timeout, too_large, http, redirect,
-                           //  redirect_limit, tls, network, bad_url, ...
-    const char *detail;    //  human-readable, e.g. curl's error text
-    uint32_t status;       //  HTTP status if one was received, else 0
-    const char *location;  //  redirect target when reason is "redirect", else ""
+    const char *reason;   //  dns, connect, timeout, too_large, http, redirect,
+                          //  redirect_limit, tls, network, bad_url, ...
+    const char *detail;   //  human-readable, e.g. curl's error text
+    uint32_t status;      //  HTTP status if one was received, else 0
+    const char *location; //  redirect target when reason is "redirect", else ""
     uint64_t fetched_at_ms;
 } zc_fetch_failed_t;
 
 typedef struct {
     const char *crawl;
     uint64_t id;
-    const char *url;      //  the robots.txt URL
-    uint32_t status;      //  0 if no HTTP response (see reason)
-    const char *reason;   //  "" on an HTTP response, else as FETCH_FAILED
-    const void *body;     //  at most 500 KiB (RFC 9309)
+    const char *url;    //  the robots.txt URL
+    uint32_t status;    //  0 if no HTTP response (see reason)
+    const char *reason; //  "" on an HTTP response, else as FETCH_FAILED
+    const void *body;   //  at most 500 KiB (RFC 9309)
     size_t body_size;
     uint64_t fetched_at_ms;
 } zc_robots_t;
@@ -219,13 +219,13 @@ typedef struct {
 typedef struct {
     const char **seeds;
     size_t seed_count;
-    const char *output;  //  items path on the broker's file system ("" = default)
-    const char *errors;  //  errors path ("" = derived from output)
+    const char *output; //  items path on the broker's file system ("" = default)
+    const char *errors; //  errors path ("" = derived from output)
     zc_crawl_opts_t opts;
 } zc_submit_t;
 
 typedef struct {
-    const char *crawl;  //  "" = all crawls
+    const char *crawl; //  "" = all crawls
 } zc_status_t;
 
 typedef struct {
@@ -233,11 +233,11 @@ typedef struct {
 } zc_stop_t;
 
 typedef struct {
-    const char *crawl;  //  the crawl the request concerned ("" if none)
+    const char *crawl; //  the crawl the request concerned ("" if none)
 } zc_ok_t;
 
 typedef struct {
-    const char *error;  //  human-readable reason
+    const char *error; //  human-readable reason
 } zc_error_t;
 
 typedef struct {
@@ -253,20 +253,20 @@ typedef struct {
 
 typedef struct {
     const char *id;
-    const char *state;     //  "running", "done", "stopped"
+    const char *state; //  "running", "done", "stopped"
     const char *output;
     const char *errors;
-    uint64_t pages;        //  items written
-    uint64_t failed;       //  error lines written
-    uint64_t queued;       //  in the frontier
-    uint64_t in_flight;    //  dispatched, no outcome yet
+    uint64_t pages;     //  items written
+    uint64_t failed;    //  error lines written
+    uint64_t queued;    //  in the frontier
+    uint64_t in_flight; //  dispatched, no outcome yet
     uint64_t started_ms;
     uint64_t elapsed_ms;
 } zc_crawl_status_t;
 
 typedef struct {
     uint64_t epoch;
-    uint64_t decode_errors;  //  the broker's own plus every node's last report
+    uint64_t decode_errors; //  the broker's own plus every node's last report
     zc_node_status_t *nodes;
     size_t node_count;
     zc_crawl_status_t *crawls;
@@ -293,7 +293,7 @@ typedef struct {
         zc_error_t error;
         zc_status_reply_t status_reply;
     };
-    void *owned_;  //  decoder's private storage; NULL for caller-built messages
+    void *owned_; //  decoder's private storage; NULL for caller-built messages
 } zc_msg_t;
 
 //  Encodes MSG (fields borrowed) into a new zmsg_t: frame 1, plus the body

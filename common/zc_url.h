@@ -15,9 +15,9 @@
 
 typedef enum {
     ZC_URL_OK = 0,
-    ZC_URL_MALFORMED,   //  curl could not parse it
-    ZC_URL_SCHEME,      //  not http or https
-    ZC_URL_TOO_LONG,    //  longer than ZC_URL_MAX_BYTES
+    ZC_URL_MALFORMED, //  curl could not parse it
+    ZC_URL_SCHEME,    //  not http or https
+    ZC_URL_TOO_LONG,  //  longer than ZC_URL_MAX_BYTES
 } zc_url_status_t;
 
 #define ZC_URL_MAX_BYTES 8192

@@ -70,14 +70,14 @@ zc_now_ms (void)
 {
     struct timeval tv;
     gettimeofday (&tv, NULL);
-    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 int
 zc_ready_file_write (const char *path, const json_t *object)
 {
     char tmp[4096];
-    if (snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ()) >= (int) sizeof tmp)
+    if (snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid ()) >= (int)sizeof tmp)
         return -1;
     if (json_dump_file (object, tmp, JSON_INDENT (2)) != 0) {
         zsys_error ("zc_util: cannot write ready file %s", tmp);
@@ -98,7 +98,7 @@ zc_node_id_new (const char *role)
     if (gethostname (host, sizeof host - 1) != 0)
         snprintf (host, sizeof host, "host");
     host[sizeof host - 1] = 0;
-    char *id = zsys_sprintf ("%s-%s-%d-%04x", role, host, (int) getpid (), randof (0x10000));
+    char *id = zsys_sprintf ("%s-%s-%d-%04x", role, host, (int)getpid (), randof (0x10000));
     if (!id)
         s_out_of_memory ();
     return id;
@@ -116,7 +116,7 @@ s_endpoint_host (const char *endpoint, const char **host, size_t *host_len)
     if (!colon || colon == start)
         return -1;
     *host = start;
-    *host_len = (size_t) (colon - start);
+    *host_len = (size_t)(colon - start);
     return 0;
 }
 
@@ -127,8 +127,8 @@ zc_endpoint_is_wildcard (const char *endpoint)
     size_t len;
     if (s_endpoint_host (endpoint, &host, &len) != 0)
         return 0;
-    return (len == 1 && host[0] == '*') || (len == 7 && memcmp (host, "0.0.0.0", 7) == 0)
-           || (len == 4 && memcmp (host, "[::]", 4) == 0);
+    return (len == 1 && host[0] == '*') || (len == 7 && memcmp (host, "0.0.0.0", 7) == 0) ||
+           (len == 4 && memcmp (host, "[::]", 4) == 0);
 }
 
 char *
@@ -136,11 +136,11 @@ zc_endpoint_rewrite_wildcard (const char *endpoint, const char *peer_endpoint)
 {
     const char *peer_host, *host;
     size_t peer_len, len;
-    if (!zc_endpoint_is_wildcard (endpoint)
-        || s_endpoint_host (peer_endpoint, &peer_host, &peer_len) != 0
-        || s_endpoint_host (endpoint, &host, &len) != 0)
+    if (!zc_endpoint_is_wildcard (endpoint) ||
+        s_endpoint_host (peer_endpoint, &peer_host, &peer_len) != 0 ||
+        s_endpoint_host (endpoint, &host, &len) != 0)
         return zc_strdup (endpoint);
-    char *rewritten = zsys_sprintf ("tcp://%.*s%s", (int) peer_len, peer_host, host + len);
+    char *rewritten = zsys_sprintf ("tcp://%.*s%s", (int)peer_len, peer_host, host + len);
     if (!rewritten)
         s_out_of_memory ();
     return rewritten;

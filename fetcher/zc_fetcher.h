@@ -16,9 +16,9 @@
 #include <czmq.h>
 
 typedef struct {
-    const char *broker_endpoint;  //  the broker's jobs socket
-    int max_in_flight;            //  0 = 64
-    const char *node_id;          //  NULL = generated
+    const char *broker_endpoint; //  the broker's jobs socket
+    int max_in_flight;           //  0 = 64
+    const char *node_id;         //  NULL = generated
 } zc_fetcher_config_t;
 
 //  The actor function; ARGS is a zc_fetcher_config_t *, copied at start.

@@ -29,14 +29,14 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t pages;             //  generated pages (0 = 100)
-    uint64_t seed;              //  generator seed
-    const char *host;           //  listen address of both listeners ("127.0.0.1")
-    int port;                   //  main listener port, 0 = any
-    int external_port;          //  external listener port, 0 = any
-    int slow_ms;                //  /slow.html delay (0 = 5000)
-    size_t big_bytes;           //  /big.html size (0 = 2 MiB)
-    const char *log_path;       //  request log (NULL = none)
+    uint32_t pages;       //  generated pages (0 = 100)
+    uint64_t seed;        //  generator seed
+    const char *host;     //  listen address of both listeners ("127.0.0.1")
+    int port;             //  main listener port, 0 = any
+    int external_port;    //  external listener port, 0 = any
+    int slow_ms;          //  /slow.html delay (0 = 5000)
+    size_t big_bytes;     //  /big.html size (0 = 2 MiB)
+    const char *log_path; //  request log (NULL = none)
 } zc_testsite_config_t;
 
 typedef struct zc_testsite zc_testsite_t;
