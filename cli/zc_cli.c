@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "zc_url.h"
 #include "zc_util.h"
 
 void
@@ -33,13 +34,22 @@ zc_cli_crawl_fini (zc_cli_crawl_t *crawl)
     crawl->seed_count = 0;
 }
 
-void
+int
 zc_cli_crawl_add_seed (zc_cli_crawl_t *crawl, const char *seed)
 {
+    zc_url_status_t status;
+    char *canonical = zc_url_canonical (seed, &status);
+    if (!canonical) {
+        fprintf (stderr, "error: seed '%s' is not a usable http(s) URL: %s\n", seed,
+                 zc_url_status_str (status));
+        return -1;
+    }
+    free (canonical);
     const char **grown = realloc (crawl->seeds, (crawl->seed_count + 1) * sizeof *grown);
     assert (grown);
     crawl->seeds = grown;
     crawl->seeds[crawl->seed_count++] = seed;
+    return 0;
 }
 
 int

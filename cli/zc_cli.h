@@ -70,8 +70,9 @@ void zc_cli_crawl_fini (zc_cli_crawl_t *crawl);
 //  error is printed).
 int zc_cli_crawl_option (zc_cli_crawl_t *crawl, int opt, const char *arg);
 
-//  Adds a seed (borrowed).
-void zc_cli_crawl_add_seed (zc_cli_crawl_t *crawl, const char *seed);
+//  Adds a seed (borrowed) after checking that it is a usable http(s) URL.
+//  Returns 0, or -1 with the error printed.
+int zc_cli_crawl_add_seed (zc_cli_crawl_t *crawl, const char *seed);
 
 //  Parses a non-negative integer with optional K/M/G suffix (binary). 0 or -1.
 int zc_cli_parse_size (const char *text, uint64_t *value);

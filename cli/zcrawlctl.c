@@ -80,7 +80,8 @@ s_cmd_submit (const char *endpoint, int argc, char **argv)
             rc = s_usage_error ("submit", "bad option");
     }
     for (int i = optind; rc == 0 && i < argc; i++)
-        zc_cli_crawl_add_seed (&crawl, argv[i]);
+        if (zc_cli_crawl_add_seed (&crawl, argv[i]) != 0)
+            rc = ZC_CLI_EXIT_USAGE;
     if (rc == 0 && crawl.seed_count == 0)
         rc = s_usage_error ("submit", "give at least one seed URL");
     if (rc != 0) {

@@ -26,11 +26,16 @@ def test(bin_dir):
         check(items in result.stdout, "summary does not say where the items went")
 
         # Bad arguments: clear error, exit 2.
-        for args in (["local"], ["local", site["url"], "--max-depth", "x"],
-                     ["local", site["url"], "--bogus"], ["nonsense"]):
-            bad = h.run(["zcrawl"] + args, check_rc=False)
-            check(bad.returncode == 2, f"zcrawl {args} exited {bad.returncode}, want 2")
-            check(bad.stderr.strip(), f"zcrawl {args} printed no error")
+        for args in (["zcrawl", "local"], ["zcrawl", "local", site["url"], "--max-depth", "x"],
+                     ["zcrawl", "local", site["url"], "--bogus"], ["zcrawl", "nonsense"],
+                     ["zcrawl", "local", "not a url"], ["zcrawl", "local", "mailto:a@b.invalid"],
+                     ["zcrawl", "local", site["url"], "--max-body", "1Q"],
+                     ["zcrawl", "broker", "extra"], ["zcrawl", "parser", "--bind", "tcp://*:1"],
+                     ["zcrawlctl"], ["zcrawlctl", "submit"], ["zcrawlctl", "wait"],
+                     ["zcrawlctl", "--control"], ["zcrawlctl", "submit", "ftp://x/"]):
+            bad = h.run(args, check_rc=False)
+            check(bad.returncode == 2, f"{args} exited {bad.returncode}, want 2")
+            check(bad.stderr.strip(), f"{args} printed no error")
         return summary
 
 
