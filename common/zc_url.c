@@ -208,28 +208,24 @@ s_utf8_valid (const unsigned char *s)
         if (c < 0x80) {
             s++;
             continue;
-        }
-        else if (c >= 0xc2 && c <= 0xdf) {
+        } else if (c >= 0xc2 && c <= 0xdf) {
             n = 1;
             cp = c & 0x1f;
-        }
-        else if (c >= 0xe0 && c <= 0xef) {
+        } else if (c >= 0xe0 && c <= 0xef) {
             n = 2;
             cp = c & 0x0f;
-        }
-        else if (c >= 0xf0 && c <= 0xf4) {
+        } else if (c >= 0xf0 && c <= 0xf4) {
             n = 3;
             cp = c & 0x07;
-        }
-        else
+        } else
             return false;
         for (size_t i = 1; i <= n; i++) {
             if ((s[i] & 0xc0) != 0x80)
                 return false;
             cp = (cp << 6) | (s[i] & 0x3f);
         }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-            || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
             return false;
         s += n + 1;
     }
@@ -263,7 +259,7 @@ s_get_canonical (CURLU *u, zc_url_status_t *status)
         s_set_status (status, ZC_URL_TOO_LONG);
         return NULL;
     }
-    if (!s_utf8_valid ((const unsigned char *) out)) {
+    if (!s_utf8_valid ((const unsigned char *)out)) {
         curl_free (out);
         s_set_status (status, ZC_URL_MALFORMED);
         return NULL;

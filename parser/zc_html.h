@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 typedef struct {
-    char *title;          //  owned; NULL if none. Whitespace collapsed, UTF-8.
-    char **links;         //  owned array of owned canonical URLs
+    char *title;  //  owned; NULL if none. Whitespace collapsed, UTF-8.
+    char **links; //  owned array of owned canonical URLs
     size_t link_count;
     size_t skipped_links; //  hrefs that were not usable http(s) URLs
 } zc_html_result_t;

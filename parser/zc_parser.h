@@ -9,11 +9,9 @@
     including non-HTML and unparseable bodies.
 
     Usage:
-        zc_parser_config_t config = { .broker_endpoint = ..., .front_endpoint = "tcp://127.0.0.1:*" };
-        zactor_t *node = zactor_new (zc_parser_node_actor, &config);
-        zstr_send (node, "START");
-        int rc; char *front;
-        zsock_recv (node, "is", &rc, &front);  // rc 0 and the bound front
+        zc_parser_config_t config = { .broker_endpoint = ..., .front_endpoint = "tcp://127.0.0.1:*"
+   }; zactor_t *node = zactor_new (zc_parser_node_actor, &config); zstr_send (node, "START"); int
+   rc; char *front; zsock_recv (node, "is", &rc, &front);  // rc 0 and the bound front
                                                // endpoint; -1 and "" on error
 */
 #ifndef ZC_PARSER_H_INCLUDED
@@ -22,12 +20,12 @@
 #include <czmq.h>
 
 typedef struct {
-    const char *broker_endpoint;  //  the broker's jobs socket
-    const char *front_endpoint;   //  bind address for the front PULL
-    const char *advertise;        //  endpoint fetchers should connect to;
-                                  //  NULL = the bound endpoint (must not be a wildcard)
-    int actors;                   //  0 = number of cores
-    const char *node_id;          //  NULL = generated
+    const char *broker_endpoint; //  the broker's jobs socket
+    const char *front_endpoint;  //  bind address for the front PULL
+    const char *advertise;       //  endpoint fetchers should connect to;
+                                 //  NULL = the bound endpoint (must not be a wildcard)
+    int actors;                  //  0 = number of cores
+    const char *node_id;         //  NULL = generated
 } zc_parser_config_t;
 
 //  The node actor function; ARGS is a zc_parser_config_t *, copied at start.
