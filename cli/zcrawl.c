@@ -18,6 +18,7 @@
 #include "zc_cli.h"
 #include "zc_fetcher.h"
 #include "zc_parser.h"
+#include "zc_tools.h"
 #include "zc_util.h"
 
 #define DEFAULT_JOBS "tcp://*:5555"
@@ -36,6 +37,8 @@ s_usage (FILE *out)
                   "  broker          run the broker node\n"
                   "  fetcher         run a fetcher node\n"
                   "  parser          run a parser node\n"
+                  "  robots FILE UA URL   is URL allowed by robots.txt FILE for user agent UA?\n"
+                  "  url BASE HREF   the canonical URL zcrawl would enqueue for HREF on BASE\n"
                   "\n"
                   "Run 'zcrawl COMMAND --help' for a command's options.\n");
 }
@@ -577,6 +580,10 @@ main (int argc, char **argv)
         run = s_cmd_parser;
     else if (streq (command, "local"))
         run = s_cmd_local;
+    else if (streq (command, "robots"))
+        run = zc_tools_robots_main;
+    else if (streq (command, "url"))
+        run = zc_tools_url_main;
     if (!run) {
         fprintf (stderr, "zcrawl: unknown command '%s'\n", command);
         s_usage (stderr);

@@ -80,7 +80,39 @@ typedef struct {
     uint32_t max_redirects;  //  same-host hops the fetcher follows itself
     bool allow_private;      //  SSRF guard off (needed for 127.0.0.1)
     const char *user_agent;  //  "" = fetcher default
+    //  Optional (added for crawl semantics; absent = empty):
+    const char **headers; //  extra request headers, each "Name: value"
+    size_t header_count;
+    const char **resolve; //  curl-style "HOST:PORT:ADDRESS" overrides of DNS
+    size_t resolve_count;
 } zc_fetch_opts_t;
+
+//  One robots.txt rule of the group that applies to the crawl's user agent
+//  (RFC 9309), as the broker's zc_robots matcher selected it.
+typedef struct {
+    bool allow;       //  Allow (true) or Disallow (false)
+    const char *path; //  the rule's path pattern, '*' and '$' as in RFC 9309
+} zc_robots_rule_t;
+
+//  What an extraction rule takes from each matched node.
+typedef enum {
+    ZC_TAKE_TEXT = 0, //  text content, whitespace collapsed
+    ZC_TAKE_HTML,     //  inner HTML
+    ZC_TAKE_ATTR,     //  the attribute named by attr
+} zc_take_t;
+
+//  A named extraction rule of the crawl spec; travels with each job and
+//  PAGE so that parsers need no per-crawl state.
+typedef struct {
+    const char *name;     //  field name in the item
+    const char *selector; //  CSS selector, or XPath when xpath is true
+    bool xpath;
+    zc_take_t take;
+    const char *attr;  //  attribute name for ZC_TAKE_ATTR, else ""
+    bool all;          //  every match (array) rather than the first
+    const char *regex; //  "" or POSIX ERE; the first capture group (or the
+                       //  whole match) replaces the value; no match drops it
+} zc_extract_rule_t;
 
 typedef enum {
     ZC_JOB_PAGE = 0, //  fetch and push the page to a parser
@@ -96,16 +128,45 @@ typedef struct {
     uint32_t attempt;     //  1 for the first try
     uint64_t deadline_ms; //  wall clock (ms since 1970) by which the outcome is due
     zc_fetch_opts_t opts;
+    //  Optional (absent = empty / 0):
+    uint32_t redirects;       //  hops already followed (cross-host redirects
+                              //  come back as new jobs and keep counting)
+    zc_robots_rule_t *robots; //  the URL's host rules, so that the fetcher
+    size_t robots_count;      //  can check same-host redirect hops
+    zc_extract_rule_t *rules; //  extraction rules, copied into PAGE
+    size_t rule_count;
 } zc_job_t;
 
-//  Crawl-wide options, sent in SUBMIT. Zero values mean "broker default"
-//  except where noted.
+//  Crawl-wide options, sent in SUBMIT. Zero / empty values mean "broker
+//  default" except where noted (docs/SPEC.md lists every default).
 typedef struct {
     int32_t max_depth;         //  -1 = unlimited
     uint64_t max_pages;        //  0 = unlimited
-    uint32_t host_concurrency; //  per-host in-flight limit
-    uint32_t host_delay_ms;    //  minimum gap between requests to one host
+    uint32_t host_concurrency; //  per-host in-flight limit (default 2; 64 if impolite)
+    uint32_t host_delay_ms;    //  minimum gap between request starts to one host
+                               //  (default 1000; 0 when impolite)
     zc_fetch_opts_t fetch;
+    //  Optional (added for crawl semantics; absent = 0 / empty / false):
+    bool impolite;               //  no delay, no Crawl-delay, concurrency 64 unless given
+    uint32_t crawl_delay_cap_ms; //  robots Crawl-delay honoured up to this (default 30000)
+    bool ignore_robots;          //  do not fetch or obey robots.txt
+    uint32_t robots_cache_ms;    //  robots.txt cache lifetime (default 24 h)
+    uint32_t max_attempts;       //  tries per URL for retryable failures (default 3)
+    const char **allowed_hosts;  //  scope: host or host:port; empty = the seeds' hosts
+    size_t allowed_host_count;
+    const char **allowed_domains; //  scope: registrable domains (and subdomains), libpsl
+    size_t allowed_domain_count;
+    const char **include; //  POSIX EREs: a URL must match one (if any given)
+    size_t include_count;
+    const char **exclude; //  POSIX EREs: a URL matching one is out of scope
+    size_t exclude_count;
+    uint64_t max_pages_per_host;  //  0 = unlimited
+    uint32_t max_url_bytes;       //  longer URLs are out of scope (default 2048)
+    uint32_t max_path_segments;   //  trap guard (default 32)
+    uint32_t max_segment_repeats; //  trap guard: a path segment repeated more
+                                  //  than this is a trap (default 3)
+    zc_extract_rule_t *rules;     //  extraction rules
+    size_t rule_count;
 } zc_crawl_opts_t;
 
 //  Response metadata measured by the fetcher, echoed parser -> broker.
@@ -177,6 +238,8 @@ typedef struct {
 
 typedef struct {
     zc_page_meta_t meta;
+    zc_extract_rule_t *rules; //  optional: the job's extraction rules
+    size_t rule_count;
     const void *body; //  decoded: points into the owned body frame
     size_t body_size;
 } zc_page_t;
@@ -190,6 +253,12 @@ typedef struct {
     size_t field_count;
     const char *parse_error; //  NULL, or why the body could not be parsed
     uint64_t body_bytes;
+    //  Optional (absent = "" / false):
+    const char *canonical; //  <link rel="canonical">, resolved; "" if none
+    bool noindex;          //  <meta name="robots"> says noindex
+    bool nofollow;         //  <meta name="robots"> says nofollow (links then empty);
+                           //  links with rel=nofollow are never in links
+    const char *charset;   //  the charset the body was decoded from ("" if unknown)
 } zc_result_t;
 
 typedef struct {
@@ -198,11 +267,16 @@ typedef struct {
     const char *url;
     uint32_t attempt;
     const char *reason;   //  dns, connect, timeout, too_large, http, redirect,
-                          //  redirect_limit, tls, network, bad_url, ...
+                          //  redirect_limit, tls, network, bad_url, blocked,
+                          //  robots (a same-host hop disallowed), ...
     const char *detail;   //  human-readable, e.g. curl's error text
     uint32_t status;      //  HTTP status if one was received, else 0
     const char *location; //  redirect target when reason is "redirect", else ""
     uint64_t fetched_at_ms;
+    //  Optional (absent = 0):
+    uint32_t retry_after_ms; //  from a Retry-After header (429/503), seconds or
+                             //  HTTP date converted to a delay from fetched_at
+    uint32_t redirects;      //  hops followed before this outcome (job.redirects included)
 } zc_fetch_failed_t;
 
 typedef struct {

@@ -1,0 +1,35 @@
+/*  zc_spec — the YAML crawl spec (docs/SPEC.md), loaded with libyaml.
+
+    A spec describes one crawl: seeds, scope, politeness, fetch options,
+    headers, extraction rules and output. Loading turns it into the SUBMIT
+    request the broker takes; every field has a documented default, and an
+    unknown field, a wrong type or a bad value is an error naming the field
+    and its line ("spec.yaml:12: scope.max_depth: expected an integer >= 0").
+*/
+#ifndef ZC_SPEC_H_INCLUDED
+#define ZC_SPEC_H_INCLUDED
+
+#include <stddef.h>
+
+#include "zc_msg.h"
+
+typedef struct zc_spec zc_spec_t;
+
+//  Loads the spec in PATH. Returns NULL on any error, with a one-line
+//  message "PATH:LINE: FIELD: what is wrong" in ERROR (SIZE bytes).
+zc_spec_t *zc_spec_load (const char *path, char *error, size_t size);
+
+//  Same from memory; NAME stands for the path in messages.
+zc_spec_t *zc_spec_load_string (const char *yaml, size_t length, const char *name, char *error,
+                                size_t size);
+
+//  NULL-safe; sets *self_p to NULL.
+void zc_spec_destroy (zc_spec_t **self_p);
+
+//  The crawl the spec describes, as a SUBMIT request (defaults not filled
+//  in: 0 / "" mean "broker default" as in zc_msg.h). Mutable so that
+//  command-line flags can override fields; everything it points to is
+//  owned by the spec.
+zc_submit_t *zc_spec_submit (zc_spec_t *self);
+
+#endif
