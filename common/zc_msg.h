@@ -152,6 +152,8 @@ typedef struct {
     bool ignore_robots;          //  do not fetch or obey robots.txt
     uint32_t robots_cache_ms;    //  robots.txt cache lifetime (default 24 h)
     uint32_t max_attempts;       //  tries per URL for retryable failures (default 3)
+    uint32_t retry_base_ms;      //  first retry delay (default 1000), doubled per attempt,
+                                 //  with jitter
     const char **allowed_hosts;  //  scope: host or host:port; empty = the seeds' hosts
     size_t allowed_host_count;
     const char **allowed_domains; //  scope: registrable domains (and subdomains), libpsl
