@@ -72,7 +72,7 @@ zc_tools_robots_main (int argc, char **argv)
         free (url);
         return 2;
     }
-    zc_robots_t *robots = zc_robots_parse (body, size, token);
+    zc_robots_matcher_t *robots = zc_robots_parse (body, size, token);
     bool allowed = zc_robots_allowed_url (robots, url);
     printf ("%s\n", allowed ? "allowed" : "disallowed");
     zc_robots_destroy (&robots);
