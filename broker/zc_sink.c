@@ -33,6 +33,9 @@ struct zc_sink {
     uint64_t item_count;
     uint64_t error_count;
     bool write_failed; //  logged once
+    char **rule_names; //  owned: distinct extraction rule names, rule order
+    bool *rule_all;    //  owned: per name, true if some rule of it is `all`
+    size_t rule_count;
 };
 
 zc_sink_t *
@@ -87,6 +90,7 @@ zc_sink_destroy (zc_sink_t **self_p)
         return;
     (void)s_close (self, &self->items, self->items_path);
     (void)s_close (self, &self->errors, self->errors_path);
+    zc_sink_set_rules (self, NULL, 0);
     free (self->line);
     free (self->crawl_id);
     free (self->items_path);
@@ -237,22 +241,94 @@ s_write_line (zc_sink_t *self, FILE *file, const char *path, json_t *object)
     return 0;
 }
 
+void
+zc_sink_set_rules (zc_sink_t *self, const zc_extract_rule_t *rules, size_t rule_count)
+{
+    assert (self);
+    for (size_t i = 0; i < self->rule_count; i++)
+        free (self->rule_names[i]);
+    free (self->rule_names);
+    free (self->rule_all);
+    self->rule_names = NULL;
+    self->rule_all = NULL;
+    self->rule_count = 0;
+    if (rule_count == 0)
+        return;
+    self->rule_names = (char **)zc_malloc (rule_count * sizeof (char *));
+    self->rule_all = (bool *)zc_malloc (rule_count * sizeof (bool));
+    for (size_t i = 0; i < rule_count; i++) {
+        const char *name = rules[i].name ? rules[i].name : "";
+        size_t j = 0;
+        while (j < self->rule_count && !streq (self->rule_names[j], name))
+            j++;
+        if (j == self->rule_count) {
+            self->rule_names[j] = zc_strdup (name);
+            self->rule_all[j] = false;
+            self->rule_count++;
+        }
+        self->rule_all[j] = self->rule_all[j] || rules[i].all;
+    }
+}
+
+//  A JSON object key from untrusted bytes (jansson wants valid UTF-8).
+static char *
+s_key (const char *name)
+{
+    return zc_sink_utf8_sanitize (name ? name : "", name ? strlen (name) : 0);
+}
+
+//  True if NAME is one of the rule names.
+static bool
+s_is_rule (zc_sink_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->rule_count; i++)
+        if (streq (self->rule_names[i], name ? name : ""))
+            return true;
+    return false;
+}
+
+//  The value of rule field I: the values of every RESULT field of that
+//  name, as an array (`all`) or the first one (null if none).
 static json_t *
-s_fields (const zc_field_t *fields, size_t field_count)
+s_rule_field (zc_sink_t *self, size_t i, const zc_result_t *result)
+{
+    json_t *values = self->rule_all[i] ? json_array () : NULL;
+    for (size_t f = 0; f < result->field_count; f++) {
+        const zc_field_t *field = &result->fields[f];
+        if (!streq (field->name ? field->name : "", self->rule_names[i]))
+            continue;
+        for (size_t v = 0; v < field->value_count; v++) {
+            if (!values)
+                return s_string (field->values[v]);
+            json_array_append_new (values, s_string (field->values[v]));
+        }
+    }
+    return values ? values : json_null ();
+}
+
+static json_t *
+s_fields (zc_sink_t *self, const zc_result_t *result)
 {
     json_t *object = json_object ();
-    for (size_t i = 0; i < field_count; i++) {
-        const zc_field_t *field = &fields[i];
-        char *name = zc_sink_utf8_sanitize (field->name ? field->name : "",
-                                            field->name ? strlen (field->name) : 0);
-        json_t *values = json_object_get (object, name);
-        if (!values) {
+    for (size_t i = 0; i < self->rule_count; i++) {
+        char *key = s_key (self->rule_names[i]);
+        json_object_set_new (object, key, s_rule_field (self, i, result));
+        free (key);
+    }
+    //  Fields no rule names: arrays, merged by name
+    for (size_t f = 0; f < result->field_count; f++) {
+        const zc_field_t *field = &result->fields[f];
+        if (s_is_rule (self, field->name))
+            continue;
+        char *key = s_key (field->name);
+        json_t *values = json_object_get (object, key);
+        if (!json_is_array (values)) {
             values = json_array ();
-            json_object_set_new (object, name, values);
+            json_object_set_new (object, key, values);
         }
-        for (size_t j = 0; j < field->value_count; j++)
-            json_array_append_new (values, s_string (field->values[j]));
-        free (name);
+        for (size_t v = 0; v < field->value_count; v++)
+            json_array_append_new (values, s_string (field->values[v]));
+        free (key);
     }
     return object;
 }
@@ -269,12 +345,16 @@ zc_sink_write_item (zc_sink_t *self, const zc_result_t *result)
     json_object_set_new (item, "status", s_integer (meta->status));
     json_object_set_new (item, "content_type", s_string (meta->content_type));
     json_object_set_new (item, "title", result->title ? s_string (result->title) : json_null ());
+    json_object_set_new (item, "canonical",
+                         result->canonical && *result->canonical ? s_string (result->canonical)
+                                                                 : json_null ());
+    json_object_set_new (item, "noindex", json_boolean (result->noindex));
     json_object_set_new (item, "depth", s_integer (meta->depth));
     json_object_set_new (item, "fetched_at", s_time (meta->fetched_at_ms));
     json_object_set_new (item, "links", s_integer (result->link_count));
     json_object_set_new (item, "redirects", s_integer (meta->redirects));
     json_object_set_new (item, "crawl", s_string (self->crawl_id));
-    json_object_set_new (item, "fields", s_fields (result->fields, result->field_count));
+    json_object_set_new (item, "fields", s_fields (self, result));
     if (s_write_line (self, self->items, self->items_path, item) != 0)
         return -1;
     self->item_count++;

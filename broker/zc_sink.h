@@ -8,9 +8,16 @@
     zc_sink_flush on a timer and the sink flushes when destroyed.
 
     Item line:  {"url", "final_url", "status", "content_type", "title" (null
-                 if none), "depth", "fetched_at" (ISO-8601 UTC, ms), "links"
-                 (links found on the page), "redirects", "crawl", "fields"
-                 (name -> array of strings)}
+                 if none), "canonical" (the page's <link rel="canonical">,
+                 resolved; null if none), "noindex" (true if the page's
+                 <meta name="robots"> says noindex), "depth", "fetched_at"
+                 (ISO-8601 UTC, ms), "links" (links found on the page),
+                 "redirects", "crawl", "fields"}
+    "fields" has one member per extraction rule of the crawl (see
+    zc_sink_set_rules), in rule order: a rule taking one value gives a
+    string, or null when nothing matched; an `all` rule gives an array of
+    strings, [] when nothing matched. A field of the RESULT that no rule
+    names (or every field, if no rules were set) is an array of strings.
     Error line: {"url", "reason", "detail", "status" (null if none),
                  "location" (only when set), "attempts", "depth", "crawl",
                  "at" (ISO-8601 UTC, ms)}
@@ -44,6 +51,12 @@ zc_sink_t *zc_sink_new (const char *items_path, const char *errors_path, const c
 
 //  Flushes and closes both files. NULL-safe; sets *self_p to NULL.
 void zc_sink_destroy (zc_sink_t **self_p);
+
+//  Sets the crawl's extraction rules (borrowed; names are copied), which
+//  decide the shape of each item's "fields" (see above). Replaces earlier
+//  rules; a name used by several rules is one field, an array if any of
+//  them is `all`.
+void zc_sink_set_rules (zc_sink_t *self, const zc_extract_rule_t *rules, size_t rule_count);
 
 //  Writes one item line from RESULT (borrowed). Returns 0, or -1 if the
 //  write failed (logged once per sink).

@@ -109,9 +109,13 @@ test_item_line (void **state)
         .link_count = 3,
         .fields = fields,
         .field_count = 1,
+        .canonical = "http://127.0.0.1:8080/canonical",
+        .noindex = true,
     };
     assert_int_equal (zc_sink_write_item (sink, &result), 0);
     result.title = NULL;
+    result.canonical = "";
+    result.noindex = false;
     result.field_count = 0;
     result.link_count = 0;
     assert_int_equal (zc_sink_write_item (sink, &result), 0);
@@ -121,8 +125,9 @@ test_item_line (void **state)
     json_t *lines = s_read_lines (fixture->items);
     assert_int_equal (json_array_size (lines), 2);
     json_t *item = json_array_get (lines, 0);
-    const char *keys[] = {"url",        "final_url", "status",    "content_type", "title",  "depth",
-                          "fetched_at", "links",     "redirects", "crawl",        "fields", NULL};
+    const char *keys[] = {
+        "url",   "final_url",  "status", "content_type", "title", "canonical", "noindex",
+        "depth", "fetched_at", "links",  "redirects",    "crawl", "fields",    NULL};
     s_assert_keys (item, keys);
     assert_string_equal (json_string_value (json_object_get (item, "url")),
                          "http://127.0.0.1:8080/");
@@ -138,6 +143,9 @@ test_item_line (void **state)
                          "2023-11-14T22:13:20.123Z");
     assert_int_equal (json_integer_value (json_object_get (item, "links")), 3);
     assert_int_equal (json_integer_value (json_object_get (item, "redirects")), 1);
+    assert_string_equal (json_string_value (json_object_get (item, "canonical")),
+                         "http://127.0.0.1:8080/canonical");
+    assert_true (json_is_true (json_object_get (item, "noindex")));
     assert_string_equal (json_string_value (json_object_get (item, "crawl")), "c0ffee01");
     json_t *price = json_object_get (json_object_get (item, "fields"), "price");
     assert_int_equal (json_array_size (price), 2);
@@ -145,11 +153,80 @@ test_item_line (void **state)
 
     item = json_array_get (lines, 1);
     assert_true (json_is_null (json_object_get (item, "title")));
+    assert_true (json_is_null (json_object_get (item, "canonical")));
+    assert_true (json_is_false (json_object_get (item, "noindex")));
     assert_int_equal (json_object_size (json_object_get (item, "fields")), 0);
     assert_int_equal (json_integer_value (json_object_get (item, "links")), 0);
     json_decref (lines);
     zc_sink_destroy (&sink);
     assert_null (sink);
+}
+
+//  With rules set, a single-value rule is a string (null when nothing
+//  matched) and an `all` rule an array ([] when nothing matched), in rule
+//  order; fields no rule names stay arrays.
+static void
+test_fields_by_rule (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    zc_sink_t *sink = zc_sink_new (fixture->items, fixture->errors, "c4");
+    assert_non_null (sink);
+    zc_extract_rule_t rules[] = {
+        {.name = "title", .selector = "h1"},
+        {.name = "tags", .selector = ".tag", .all = true},
+        {.name = "price", .selector = "//span", .xpath = true},
+        {.name = "images", .selector = "img", .take = ZC_TAKE_ATTR, .attr = "src", .all = true},
+        //  Same name again, this time `all`: the field becomes an array
+        {.name = "both", .selector = "a"},
+        {.name = "both", .selector = "b", .all = true},
+    };
+    zc_sink_set_rules (sink, rules, 6);
+    const char *title[] = {"First", "Second"};
+    const char *tags[] = {"x", "y\xff"};
+    const char *both[] = {"b1"};
+    const char *extra[] = {"e"};
+    zc_field_t fields[] = {
+        {.name = "extra", .values = extra, .value_count = 1},
+        {.name = "tags", .values = tags, .value_count = 2},
+        {.name = "title", .values = title, .value_count = 2},
+        {.name = "both", .values = both, .value_count = 1},
+    };
+    zc_result_t result = {
+        .meta = {.url = "http://a/", .final_url = "http://a/", .status = 200},
+        .fields = fields,
+        .field_count = 4,
+    };
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    //  Without rules every field is an array
+    zc_sink_set_rules (sink, NULL, 0);
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    zc_sink_destroy (&sink);
+
+    json_t *lines = s_read_lines (fixture->items);
+    assert_int_equal (json_array_size (lines), 2);
+    json_t *object = json_object_get (json_array_get (lines, 0), "fields");
+    const char *keys[] = {"title", "tags", "price", "images", "both", "extra", NULL};
+    s_assert_keys (object, keys);
+    assert_string_equal (json_string_value (json_object_get (object, "title")), "First");
+    json_t *array = json_object_get (object, "tags");
+    assert_int_equal (json_array_size (array), 2);
+    assert_string_equal (json_string_value (json_array_get (array, 0)), "x");
+    assert_string_equal (json_string_value (json_array_get (array, 1)), "y\xef\xbf\xbd");
+    assert_true (json_is_null (json_object_get (object, "price")));
+    array = json_object_get (object, "images");
+    assert_true (json_is_array (array));
+    assert_int_equal (json_array_size (array), 0);
+    array = json_object_get (object, "both");
+    assert_int_equal (json_array_size (array), 1);
+    array = json_object_get (object, "extra");
+    assert_int_equal (json_array_size (array), 1);
+    assert_string_equal (json_string_value (json_array_get (array, 0)), "e");
+
+    object = json_object_get (json_array_get (lines, 1), "fields");
+    const char *plain_keys[] = {"extra", "tags", "title", "both", NULL};
+    s_assert_keys (object, plain_keys);
+    assert_int_equal (json_array_size (json_object_get (object, "title")), 2);
+    json_decref (lines);
 }
 
 static void
@@ -295,6 +372,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_item_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fields_by_rule, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_error_line, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_invalid_utf8, s_setup, s_teardown),
         cmocka_unit_test (test_sanitize),
