@@ -683,7 +683,7 @@ s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
     if (!location || zc_url_host_key (location, host_key, sizeof host_key) != 0) {
         reason = "bad_url";
         detail = "invalid redirect location";
-    } else if (!zc_crawl_in_scope (job->crawl, host_key))
+    } else if (zc_crawl_scope_check (job->crawl, location, job->depth) != ZC_SCOPE_OK)
         reason = "scope";
     else
         (void)zc_crawl_admit_redirect (job->crawl, location, job->depth);

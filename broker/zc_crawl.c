@@ -1,8 +1,10 @@
 /*  zc_crawl — one crawl's state in the broker; see zc_crawl.h.
 
     Admission order matters for the counters: scope and depth are checked
-    first (cheap, no state), then the seen set, and only a URL that is new
-    counts against max_pages, so duplicates never use up the budget. Once a
+    first (zc_scope: cheap, no state), then the seen set, and only a URL
+    that is new counts against max_pages and max_pages_per_host, so
+    duplicates never use up the budget. URLs dropped by scope are counted
+    per verdict for the summary log. Once a
     crawl is done or stopped its frontier and seen set are freed: only the
     counters remain for STATUS.
 */
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "zc_scope.h"
 #include "zc_seen.h"
 #include "zc_url.h"
 #include "zc_util.h"
@@ -22,15 +25,17 @@
 struct zc_crawl {
     char *id; //  owned
     zc_crawl_state_t state;
-    zc_crawl_opts_t opts;    //  defaults applied; user_agent points to USER_AGENT
-    char *user_agent;        //  owned
-    char *output;            //  owned: items path
-    char *errors;            //  owned: errors path
-    zhashx_t *scope;         //  owned: set of host keys
-    zc_frontier_t *frontier; //  owned; NULL once done or stopped
-    zc_seen_t *seen;         //  owned; NULL once done or stopped
-    zc_sink_t *sink;         //  owned; NULL once done or stopped
-    uint64_t admitted;       //  URLs ever admitted, seeds included
+    zc_crawl_opts_t opts; //  defaults applied; user_agent points to USER_AGENT
+    char *user_agent;     //  owned
+    char *output;         //  owned: items path
+    char *errors;         //  owned: errors path
+    zc_scope_t *scope;    //  owned
+    zhashx_t *host_pages; //  owned: host key -> URLs admitted (uintptr_t >= 1)
+    uint64_t dropped[ZC_SCOPE_SEGMENT_REPEATS + 1]; //  out-of-scope URLs per verdict
+    zc_frontier_t *frontier;                        //  owned; NULL once done or stopped
+    zc_seen_t *seen;                                //  owned; NULL once done or stopped
+    zc_sink_t *sink;                                //  owned; NULL once done or stopped
+    uint64_t admitted;                              //  URLs ever admitted, seeds included
     uint64_t pages;
     uint64_t failed;
     uint64_t in_flight;
@@ -107,13 +112,13 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
     self->user_agent =
         zc_strdup (submit->opts.fetch.user_agent ? submit->opts.fetch.user_agent : "");
     self->opts.fetch.user_agent = self->user_agent;
-    self->scope = zhashx_new ();
+    self->host_pages = zhashx_new ();
     self->seen = zc_seen_new ();
     zc_frontier_config_t frontier_config = {.host_concurrency = self->opts.host_concurrency,
                                             .host_delay_ms = self->opts.host_delay_ms};
     self->frontier = zc_frontier_new (&frontier_config);
 
-    //  Canonicalise every seed first: scope is the set of their hosts
+    //  Canonicalise every seed first: by default scope is the set of their hosts
     char **seeds = (char **)zmalloc (submit->seed_count * sizeof (char *));
     for (size_t i = 0; i < submit->seed_count && !*error; i++) {
         zc_url_status_t status;
@@ -125,8 +130,13 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
                 zsys_sprintf ("invalid seed URL '%.200s': %s", seed, zc_url_status_str (status));
         else if (zc_url_host_key (seeds[i], host_key, sizeof host_key) != 0)
             *error = zsys_sprintf ("invalid seed URL '%.200s'", seed);
-        else
-            zhashx_update (self->scope, host_key, self); //  set: value unused
+    }
+    if (!*error) {
+        char reason[512];
+        self->scope = zc_scope_new (&self->opts, (const char **)seeds, submit->seed_count, reason,
+                                    sizeof reason);
+        if (!self->scope)
+            *error = zc_strdup (reason);
     }
     if (!*error) {
         s_paths (self, submit, output_dir);
@@ -134,10 +144,13 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
         if (!self->sink)
             *error = zsys_sprintf ("cannot open output '%s' / '%s': %s", self->output, self->errors,
                                    strerror (errno));
+        else
+            zc_sink_set_rules (self->sink, submit->opts.rules, submit->opts.rule_count);
     }
     for (size_t i = 0; i < submit->seed_count; i++) {
-        if (!*error && seeds[i])
-            (void)zc_crawl_admit (self, seeds[i], 0);
+        if (!*error && seeds[i] && zc_crawl_admit (self, seeds[i], 0) == ZC_CRAWL_SCOPE)
+            zsys_warning ("zc_broker: crawl %s: seed %s is out of scope (%s)", self->id, seeds[i],
+                          zc_scope_verdict_str (zc_scope_check (self->scope, seeds[i], 0)));
         free (seeds[i]);
     }
     free (seeds);
@@ -158,7 +171,8 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     zc_sink_destroy (&self->sink);
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
-    zhashx_destroy (&self->scope);
+    zc_scope_destroy (&self->scope);
+    zhashx_destroy (&self->host_pages);
     free (self->id);
     free (self->user_agent);
     free (self->output);
@@ -202,11 +216,11 @@ zc_crawl_opts (zc_crawl_t *self)
     return &self->opts;
 }
 
-bool
-zc_crawl_in_scope (zc_crawl_t *self, const char *host_key)
+zc_scope_verdict_t
+zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth)
 {
     assert (self);
-    return zhashx_lookup (self->scope, host_key) != NULL;
+    return zc_scope_check (self->scope, url, depth);
 }
 
 static zc_crawl_admit_t
@@ -218,15 +232,23 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_depth)
     if (!url || strlen (url) > ZC_URL_MAX_BYTES ||
         zc_url_host_key (url, host_key, sizeof host_key) != 0)
         return ZC_CRAWL_BAD_URL;
-    if (!zc_crawl_in_scope (self, host_key))
-        return ZC_CRAWL_SCOPE;
-    if (check_depth && self->opts.max_depth >= 0 && depth > (uint32_t)self->opts.max_depth)
-        return ZC_CRAWL_DEPTH;
+    //  A redirect target inherits an admitted depth: no depth check
+    zc_scope_verdict_t verdict = zc_scope_check (self->scope, url, check_depth ? depth : 0);
+    if (verdict != ZC_SCOPE_OK) {
+        self->dropped[verdict]++;
+        return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
+    }
     uint64_t fp = zc_url_fingerprint (url);
     if (zc_seen_contains (self->seen, fp))
         return ZC_CRAWL_SEEN;
     if (self->opts.max_pages > 0 && self->admitted >= self->opts.max_pages)
         return ZC_CRAWL_LIMIT;
+    if (self->opts.max_pages_per_host > 0) {
+        uintptr_t host_pages = (uintptr_t)zhashx_lookup (self->host_pages, host_key);
+        if (host_pages >= self->opts.max_pages_per_host)
+            return ZC_CRAWL_HOST_LIMIT;
+        zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
+    }
     zc_seen_add (self->seen, fp);
     zc_frontier_push (self->frontier, url, host_key, depth);
     self->admitted++;
@@ -327,6 +349,25 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     zc_sink_destroy (&self->sink); //  flushes and closes
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
+    zhashx_destroy (&self->host_pages);
+}
+
+//  Writes "host 3, depth 10" (the non-zero scope drop counters) into BUF.
+static void
+s_dropped_summary (zc_crawl_t *self, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int v = ZC_SCOPE_OK + 1; v <= ZC_SCOPE_SEGMENT_REPEATS && o < size; v++)
+        if (self->dropped[v]) {
+            int n = snprintf (buf + o, size - o, "%s%s %" PRIu64, o ? ", " : "",
+                              zc_scope_verdict_str ((zc_scope_verdict_t)v), self->dropped[v]);
+            if (n < 0)
+                break;
+            o += (size_t)n;
+        }
+    if (o == 0)
+        snprintf (buf, size, "none");
 }
 
 bool
@@ -337,9 +378,12 @@ zc_crawl_check_done (zc_crawl_t *self, int64_t now_ms)
         zc_frontier_queued (self->frontier) > 0)
         return false;
     s_finish (self, ZC_CRAWL_DONE, now_ms);
+    char dropped[256];
+    s_dropped_summary (self, dropped, sizeof dropped);
     zsys_info ("zc_broker: crawl %s done: %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
-               " URLs admitted, %.2f s",
-               self->id, self->pages, self->failed, self->admitted, self->elapsed_ms / 1000.0);
+               " URLs admitted, %.2f s; out of scope: %s",
+               self->id, self->pages, self->failed, self->admitted, self->elapsed_ms / 1000.0,
+               dropped);
     return true;
 }
 

@@ -1,5 +1,5 @@
 /*  zc_crawl — one crawl's state inside the broker (private to broker/):
-    options with defaults applied, scope (the seeds' host keys), seen set,
+    options with defaults applied, scope (zc_scope), seen set,
     frontier, output sink and counters. The broker actor owns the jobs and
     the nodes; this module decides what is admitted and what is written.
 */
@@ -11,6 +11,7 @@
 
 #include "zc_frontier.h"
 #include "zc_msg.h"
+#include "zc_scope.h"
 #include "zc_sink.h"
 
 typedef struct zc_crawl zc_crawl_t;
@@ -24,12 +25,13 @@ typedef enum {
 //  Why a URL was or was not admitted to the frontier.
 typedef enum {
     ZC_CRAWL_ADMITTED = 0,
-    ZC_CRAWL_BAD_URL,  //  not a canonical http(s) URL
-    ZC_CRAWL_SCOPE,    //  host not in scope
-    ZC_CRAWL_DEPTH,    //  deeper than max_depth
-    ZC_CRAWL_SEEN,     //  already admitted once
-    ZC_CRAWL_LIMIT,    //  max_pages URLs already admitted
-    ZC_CRAWL_INACTIVE, //  crawl is not running
+    ZC_CRAWL_BAD_URL,    //  not a canonical http(s) URL
+    ZC_CRAWL_SCOPE,      //  out of scope (zc_scope verdict other than depth)
+    ZC_CRAWL_DEPTH,      //  deeper than max_depth
+    ZC_CRAWL_SEEN,       //  already admitted once
+    ZC_CRAWL_LIMIT,      //  max_pages URLs already admitted
+    ZC_CRAWL_HOST_LIMIT, //  max_pages_per_host URLs of this host already admitted
+    ZC_CRAWL_INACTIVE,   //  crawl is not running
 } zc_crawl_admit_t;
 
 //  Defaults applied to zero-valued options in SUBMIT.
@@ -57,16 +59,17 @@ const char *zc_crawl_state_str (zc_crawl_state_t state);
 //  The crawl's options with defaults applied; strings borrowed from SELF.
 const zc_crawl_opts_t *zc_crawl_opts (zc_crawl_t *self);
 
-//  Admits URL (untrusted, expected canonical) at DEPTH if it passes scope,
-//  depth, seen and max_pages checks.
+//  Admits URL (untrusted, expected canonical) at DEPTH if it passes scope
+//  (zc_scope: hosts, domains, depth, include/exclude, length, trap guards),
+//  seen, max_pages and max_pages_per_host checks.
 zc_crawl_admit_t zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth);
 
 //  Admits URL ignoring the depth limit (a redirect target inherits the depth
 //  of the URL that was already admitted).
 zc_crawl_admit_t zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth);
 
-//  True if HOST_KEY is in the crawl's scope.
-bool zc_crawl_in_scope (zc_crawl_t *self, const char *host_key);
+//  Scope verdict for URL (canonical) at DEPTH, without admitting it.
+zc_scope_verdict_t zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth);
 
 //  Pops the next URL ready at NOW_MS (see zc_frontier_pop); -1 if none or
 //  the crawl is not running. On success the URL counts as in flight.
