@@ -87,6 +87,9 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
     assert (self->errors);
 }
 
+static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
+                                 bool check_scope, bool check_depth);
+
 zc_crawl_t *
 zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir, int64_t now_ms,
               char **error)
@@ -147,10 +150,16 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
         else
             zc_sink_set_rules (self->sink, submit->opts.rules, submit->opts.rule_count);
     }
+    //  Seeds are fetched even if the scope rules would drop them (the
+    //  operator named them); the rules apply to what they lead to
     for (size_t i = 0; i < submit->seed_count; i++) {
-        if (!*error && seeds[i] && zc_crawl_admit (self, seeds[i], 0) == ZC_CRAWL_SCOPE)
-            zsys_warning ("zc_broker: crawl %s: seed %s is out of scope (%s)", self->id, seeds[i],
-                          zc_scope_verdict_str (zc_scope_check (self->scope, seeds[i], 0)));
+        if (!*error && seeds[i]) {
+            zc_scope_verdict_t verdict = zc_scope_check (self->scope, seeds[i], 0);
+            if (verdict != ZC_SCOPE_OK)
+                zsys_info ("zc_broker: crawl %s: seed %s is fetched although out of scope (%s)",
+                           self->id, seeds[i], zc_scope_verdict_str (verdict));
+            (void)s_admit (self, seeds[i], 0, false, false);
+        }
         free (seeds[i]);
     }
     free (seeds);
@@ -223,8 +232,10 @@ zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth)
     return zc_scope_check (self->scope, url, depth);
 }
 
+//  Admits URL; CHECK_SCOPE false for seeds, CHECK_DEPTH false for seeds
+//  and redirect targets (they inherit an admitted depth).
 static zc_crawl_admit_t
-s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_depth)
+s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope, bool check_depth)
 {
     if (self->state != ZC_CRAWL_RUNNING)
         return ZC_CRAWL_INACTIVE;
@@ -232,8 +243,8 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_depth)
     if (!url || strlen (url) > ZC_URL_MAX_BYTES ||
         zc_url_host_key (url, host_key, sizeof host_key) != 0)
         return ZC_CRAWL_BAD_URL;
-    //  A redirect target inherits an admitted depth: no depth check
-    zc_scope_verdict_t verdict = zc_scope_check (self->scope, url, check_depth ? depth : 0);
+    zc_scope_verdict_t verdict =
+        check_scope ? zc_scope_check (self->scope, url, check_depth ? depth : 0) : ZC_SCOPE_OK;
     if (verdict != ZC_SCOPE_OK) {
         self->dropped[verdict]++;
         return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
@@ -259,14 +270,14 @@ zc_crawl_admit_t
 zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth)
 {
     assert (self);
-    return s_admit (self, url, depth, true);
+    return s_admit (self, url, depth, true, true);
 }
 
 zc_crawl_admit_t
 zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth)
 {
     assert (self);
-    return s_admit (self, url, depth, false);
+    return s_admit (self, url, depth, true, false);
 }
 
 int

@@ -41,11 +41,12 @@ typedef enum {
 #define ZC_CRAWL_DEFAULT_MAX_BODY_BYTES (10u * 1024 * 1024)
 #define ZC_CRAWL_DEFAULT_MAX_REDIRECTS 10
 
-//  Creates crawl ID from SUBMIT (borrowed): validates the seeds, applies
-//  defaults, opens the output files (default paths under OUTPUT_DIR, "" =
-//  current directory) and admits the seeds. Returns NULL and sets *ERROR (a
-//  new string, caller frees) if the request is invalid or the output cannot
-//  be opened.
+//  Creates crawl ID from SUBMIT (borrowed): validates the seeds and the
+//  scope options (zc_scope), applies defaults, opens the output files
+//  (default paths under OUTPUT_DIR, "" = current directory) and admits the
+//  seeds (seeds skip the scope rules). Returns NULL and sets *ERROR (a new
+//  string, caller frees) if the request is invalid or the output cannot be
+//  opened.
 zc_crawl_t *zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
                           int64_t now_ms, char **error);
 
