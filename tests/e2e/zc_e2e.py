@@ -6,6 +6,7 @@ test site's ground truth. Every process started through a Harness is killed
 and every temporary file removed when the `with` block ends, also on failure.
 """
 
+import collections
 import json
 import os
 import shutil
@@ -18,6 +19,12 @@ import time
 
 class TestFailure(Exception):
     pass
+
+
+# One line of the test site's request log; [0] is the listener ("main" or
+# "external"), as in the issue-3 tests.
+SiteRequest = collections.namedtuple("SiteRequest",
+                                     "listener method url status start_ms host")
 
 
 def check(condition, message):
@@ -155,13 +162,20 @@ class Harness:
         return endpoints
 
     def site_requests(self):
-        """The test site's request log as (listener, method, url, status) tuples."""
+        """The test site's request log as SiteRequest tuples (listener, method, url,
+        status, start_ms, host), in log order (the order responses were queued; sort
+        by start_ms for the order requests arrived). Lines are
+        "LISTENER START_MS HOST METHOD URI STATUS"; the older
+        "LISTENER METHOD URI STATUS" form is read too (start_ms 0, host "-")."""
         entries = []
         with open(self.site_log) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) >= 4:
-                    entries.append((parts[0], parts[1], parts[2], parts[3]))
+                if len(parts) >= 6 and parts[1].isdigit():
+                    entries.append(SiteRequest(parts[0], parts[3], parts[4], parts[5],
+                                               int(parts[1]), parts[2]))
+                elif len(parts) >= 4:
+                    entries.append(SiteRequest(parts[0], parts[1], parts[2], parts[3], 0, "-"))
         return entries
 
 

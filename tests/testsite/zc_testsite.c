@@ -16,6 +16,7 @@
       around the request log and the condition variable are fine here.
 */
 #include "zc_testsite.h"
+#include "zc_testsite_scenarios.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,6 +166,7 @@ s_below (uint64_t *state, uint32_t bound)
 typedef struct {
     uint32_t pages;
     uint64_t seed;
+    int port; //  main listener port, 0 if unknown
     int slow_ms;
     size_t big_bytes;
     char base[S_BASE_MAX];       //  canonical "http://host:port", "" if port unknown
@@ -554,6 +556,7 @@ s_site_init (s_site_t *site, const zc_testsite_config_t *config, int port, int e
     memset (site, 0, sizeof *site);
     site->pages = config->pages ? config->pages : 100;
     site->seed = config->seed;
+    site->port = port;
     site->slow_ms = config->slow_ms > 0 ? config->slow_ms : 5000;
     site->big_bytes = config->big_bytes ? config->big_bytes : 2 * 1024 * 1024;
     const char *host = config->host && *config->host ? config->host : "127.0.0.1";
@@ -657,8 +660,9 @@ s_truth (const s_site_t *site)
     json_decref (seen);
     char seed_url[S_BASE_MAX + 2];
     snprintf (seed_url, sizeof seed_url, "%s/", site->base);
-    return json_pack ("{s:s, s:o, s:o, s:s}", "seed", seed_url, "pages", pages, "errors", errors,
-                      "external", site->external);
+    return json_pack ("{s:s, s:o, s:o, s:s, s:o}", "seed", seed_url, "pages", pages, "errors",
+                      errors, "external", site->external, "scenarios",
+                      zc_scenarios_truth (site->port, site->external));
 }
 
 //  ---------------------------------------------------------------------
@@ -722,14 +726,17 @@ typedef struct {
 } s_listener_t;
 
 typedef struct {
-    char *uri;    //  owned: raw request target with query, as sent
-    bool counted; //  the first handler call has been seen (and counted)
+    char *uri;        //  owned: raw request target with query, as sent
+    bool counted;     //  the first handler call has been seen (and counted)
+    int64_t start_ms; //  wall clock when the request line arrived
+    char host[128];   //  Host header, lowercase, without port ("-" if none)
 } s_request_t;
 
 struct zc_testsite {
     s_site_t gen;                //  generator parameters
     struct MHD_Daemon *main;     //  owned
     struct MHD_Daemon *external; //  owned
+    zc_scenarios_t *scenarios;   //  owned: the scenario hosts
     s_listener_t main_listener;
     s_listener_t external_listener;
     char url[S_BASE_MAX];
@@ -749,13 +756,15 @@ struct zc_testsite {
 };
 
 static void
-s_log (zc_testsite_t *self, const s_listener_t *listener, const char *method, const char *uri,
-       unsigned int status)
+s_log (zc_testsite_t *self, const s_listener_t *listener, const char *method,
+       const s_request_t *request, unsigned int status)
 {
     if (!self->log)
         return;
     pthread_mutex_lock (&self->lock);
-    fprintf (self->log, "%s %s %s %u\n", listener->name, method, uri, status);
+    fprintf (self->log, "%s %lld %s %s %s %u\n", listener->name,
+             request ? (long long)request->start_ms : 0LL, request ? request->host : "-", method,
+             request && request->uri ? request->uri : "?", status);
     fflush (self->log);
     pthread_mutex_unlock (&self->lock);
 }
@@ -768,7 +777,7 @@ s_queue (struct MHD_Connection *con, const s_listener_t *listener, const char *m
         return MHD_NO;
     enum MHD_Result rc = MHD_queue_response (con, status, response);
     MHD_destroy_response (response);
-    s_log (listener->site, listener, method, request && request->uri ? request->uri : "?", status);
+    s_log (listener->site, listener, method, request, status);
     return rc;
 }
 
@@ -862,14 +871,15 @@ s_big_reader (void *cls, uint64_t pos, char *buf, size_t max)
     return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-//  Waits until slow_ms have passed or the site is stopping.
+//  Waits until MS milliseconds have passed or the site is stopping.
 static void
-s_slow_wait (zc_testsite_t *self)
+s_wait_ms (void *arg, int ms)
 {
+    zc_testsite_t *self = arg;
     struct timespec deadline;
     clock_gettime (CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += self->gen.slow_ms / 1000;
-    deadline.tv_nsec += (long)(self->gen.slow_ms % 1000) * 1000000L;
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
@@ -928,7 +938,7 @@ s_main_response (zc_testsite_t *self, struct MHD_Connection *con, const char *ur
         s_doc_final (&self->gen, &doc);
         return s_doc_response (&doc);
     case S_ROUTE_SLOW:
-        s_slow_wait (self);
+        s_wait_ms (self, self->gen.slow_ms);
         s_doc_slow (&self->gen, &doc);
         return s_doc_response (&doc);
     case S_ROUTE_BIG:
@@ -944,6 +954,34 @@ s_main_response (zc_testsite_t *self, struct MHD_Connection *con, const char *ur
     }
     *status = MHD_HTTP_NOT_FOUND;
     return s_text_response ("not found\n", "text/plain; charset=utf-8");
+}
+
+//  The host part of a Host header VALUE, lowercase, without the port, into
+//  OUT ("-" if none or unusable: only letters, digits, '.', '-', ':', '[', ']').
+static void
+s_host_of (const char *value, char *out, size_t size)
+{
+    snprintf (out, size, "-");
+    if (!value || !*value)
+        return;
+    size_t n = strlen (value);
+    const char *colon = strrchr (value, ':');
+    const char *bracket = strrchr (value, ']');
+    if (colon && (!bracket || colon > bracket))
+        n = (size_t)(colon - value);
+    if (n == 0 || n >= size)
+        return;
+    for (size_t k = 0; k < n; k++) {
+        char c = value[k];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+        if (!ok) {
+            snprintf (out, size, "-");
+            return;
+        }
+        out[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    out[n] = '\0';
 }
 
 static enum MHD_Result
@@ -967,6 +1005,9 @@ s_handle_request (void *cls, struct MHD_Connection *con, const char *url, const 
         *upload_data_size = 0; //  request bodies are read and ignored
         return MHD_YES;
     }
+    if (request)
+        s_host_of (MHD_lookup_connection_value (con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+                   request->host, sizeof request->host);
     if (strcmp (method, MHD_HTTP_METHOD_GET) != 0 && strcmp (method, MHD_HTTP_METHOD_HEAD) != 0)
         return s_queue (con, listener, method, request, MHD_HTTP_METHOD_NOT_ALLOWED,
                         s_text_response ("method not allowed\n", "text/plain; charset=utf-8"));
@@ -979,7 +1020,10 @@ s_handle_request (void *cls, struct MHD_Connection *con, const char *url, const 
     } else if (!atomic_load (&self->serving)) {
         status = MHD_HTTP_SERVICE_UNAVAILABLE;
         response = s_text_response ("starting\n", "text/plain; charset=utf-8");
-    } else
+    } else if (request && zc_scenarios_has_host (request->host))
+        response =
+            zc_scenarios_response (self->scenarios, request->host, url, &status, s_wait_ms, self);
+    else
         response = s_main_response (self, con, url, &status);
     return s_queue (con, listener, method, request, status, response);
 }
@@ -992,6 +1036,10 @@ s_on_uri (void *cls, const char *uri, struct MHD_Connection *con)
     s_request_t *request = s_realloc (NULL, sizeof *request);
     request->uri = s_strdup (uri ? uri : "");
     request->counted = false;
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    request->start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    snprintf (request->host, sizeof request->host, "-");
     return request;
 }
 
@@ -1131,6 +1179,11 @@ zc_testsite_new (const zc_testsite_config_t *config)
     s_site_init (&self->gen, config, port, external_port);
     snprintf (self->url, sizeof self->url, "%s", self->gen.base);
     snprintf (self->external_url, sizeof self->external_url, "%s", self->gen.external);
+    self->scenarios = zc_scenarios_new (port, self->gen.external, self->gen.slow_ms);
+    if (!self->scenarios) {
+        zc_testsite_destroy (&self);
+        return NULL;
+    }
 
     s_doc_t doc;
     s_doc_gzip (&self->gen, &doc);
@@ -1166,6 +1219,7 @@ zc_testsite_destroy (zc_testsite_t **self_p)
         MHD_stop_daemon (self->external);
     if (self->log)
         fclose (self->log);
+    zc_scenarios_destroy (&self->scenarios);
     free (self->gzip_plain);
     free (self->gzip_body);
     if (self->sync_ready) {

@@ -5,7 +5,7 @@
     the crawler must never visit (scope). It knows its ground truth: the set
     of canonical URLs reachable from "/" within the main host, their titles
     and the outcome a correct crawler records for each. Every request is
-    logged (listener, method, path, status) to a file and counted.
+    logged to a file (format below) and counted.
 
     Fixed paths on the main listener (besides the generated pages):
       /                 home, links into the generated pages
@@ -18,6 +18,29 @@
       /robots.txt       404 for now
     The generator may also emit links to the external listener and non-http
     links (mailto:, javascript:) that a crawler must ignore.
+
+    Scenario hosts (issue 4): the main listener picks the site by the Host
+    header. 127.0.0.1 and unknown hosts get the generated site above; these
+    names (reached with --resolve NAME:PORT:127.0.0.1) get small hand-written
+    sites that misbehave on purpose (zc_testsite_scenarios.c):
+      polite.test     robots.txt with Disallow /private/, an Allow exception,
+                      a wildcard, Crawl-delay: 0.2; /go-private -> /private/x.html
+      flaky.test      /500-then-200, /always-503, /retry-after (503 +
+                      Retry-After: 1 once), /429-date (429 + HTTP date once),
+                      /reset (connection dropped mid-body), /slow (slow_ms)
+      redirects.test  /loop/a <-> /loop/b, /chain/1 .. 12 hops, /short/1 (2
+                      hops), /to-polite (cross-host), /to-external (out of scope)
+      charset.test    ISO-8859-1 (header), header beats meta, windows-1252
+                      (meta), UTF-8 BOM, invalid UTF-8
+      trap.test       endless calendar /cal/Y/M/[D/], relative trap /rel/a/a/...,
+                      a 40-segment path
+      robots503.test  robots.txt always 503
+      extract.test    product pages with known values for extraction rules
+    Stateful paths ("the first request fails") count per site object.
+
+    Request log: one line per request, "LISTENER START_MS HOST METHOD URI
+    STATUS" (START_MS: wall clock ms when the request line arrived; HOST:
+    the Host header, lowercase, without port, "-" if none).
 
     The same site can be written to a directory (for nginx-based benchmarks).
 */
@@ -55,7 +78,11 @@ const char *zc_testsite_external_url (zc_testsite_t *self);
 //  { "seed": "/"-URL, "pages": [ {"url", "title", "final_url"} ... ] (every
 //    reachable URL that ends in an item, canonical),
 //    "errors": [ {"url", "reason"} ... ] (slow -> "timeout", big -> "too_large"),
-//    "external": external base URL }
+//    "external": external base URL,
+//    "scenarios": { HOST: {"base", "pages", "errors" (with "attempts",
+//      "status", "location" where they matter), "never_requested" (paths),
+//      + per host: robots/crawl_delay_ms, requests/min_gap_ms, cut, fields} } }
+//  The generated site's pages and errors do not include the scenarios.
 json_t *zc_testsite_truth (zc_testsite_t *self);
 
 //  Requests served so far on the main / external listener.

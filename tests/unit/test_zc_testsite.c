@@ -722,11 +722,20 @@ test_hits_and_log (void **state)
     FILE *file = fopen (log_path, "r");
     assert_non_null (file);
     char line[512];
-    const char *expected[] = {"main GET /p/1.html?ref=2 200\n", "main GET /missing 404\n",
-                              "external GET /x/5.html 200\n"};
+    //  "LISTENER START_MS HOST METHOD URI STATUS", START_MS wall clock
+    const char *expected[] = {"main",     "127.0.0.1 GET /p/1.html?ref=2 200\n",
+                              "main",     "127.0.0.1 GET /missing 404\n",
+                              "external", "127.0.0.1 GET /x/5.html 200\n"};
+    int64_t now_ms = (int64_t)time (NULL) * 1000;
     for (size_t k = 0; k < 3; k++) {
         assert_non_null (fgets (line, sizeof line, file));
-        assert_string_equal (line, expected[k]);
+        char listener[16];
+        long long start_ms = 0;
+        int used = 0;
+        assert_int_equal (sscanf (line, "%15s %lld %n", listener, &start_ms, &used), 2);
+        assert_string_equal (listener, expected[2 * k]);
+        assert_true (start_ms > now_ms - 60000 && start_ms < now_ms + 60000);
+        assert_string_equal (line + used, expected[2 * k + 1]);
     }
     assert_null (fgets (line, sizeof line, file));
     fclose (file);
@@ -814,6 +823,364 @@ test_write_dir (void **state)
     zc_testsite_destroy (&site);
 }
 
+//  ---------------------------------------------------------------------
+//  Scenario hosts (chosen by the Host header)
+
+typedef struct {
+    long status;
+    CURLcode rc;
+    double seconds; //  total transfer time
+} s_result_t;
+
+//  GET PATH on the main listener with "Host: HOST"; body in *BODY.
+static s_result_t
+s_get_host (zc_testsite_t *site, const char *host, const char *path, s_body_t *body)
+{
+    char *url = s_url (site, path);
+    CURL *curl = s_easy (url, body);
+    char header[256];
+    snprintf (header, sizeof header, "Host: %s", host);
+    struct curl_slist *headers = curl_slist_append (NULL, header);
+    assert_non_null (headers);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    s_result_t result = {0, CURLE_OK, 0};
+    result.rc = curl_easy_perform (curl);
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &result.status);
+    curl_easy_getinfo (curl, CURLINFO_TOTAL_TIME, &result.seconds);
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    free (url);
+    return result;
+}
+
+static long
+s_status_host (zc_testsite_t *site, const char *host, const char *path)
+{
+    s_body_t body;
+    s_result_t result = s_get_host (site, host, path, &body);
+    free (body.data);
+    assert_int_equal (result.rc, CURLE_OK);
+    return result.status;
+}
+
+//  The value of header NAME (case-insensitive) in BODY's headers, into OUT.
+static bool
+s_header_value (const s_body_t *body, const char *name, char *out, size_t size)
+{
+    size_t n = strlen (name);
+    for (const char *p = body->headers; *p; p++)
+        if ((p == body->headers || p[-1] == '\n') && strncasecmp (p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t len = strcspn (v, "\r\n");
+            snprintf (out, size, "%.*s", (int)len, v);
+            return true;
+        }
+    return false;
+}
+
+static json_t *
+s_scenario (json_t *truth, const char *host)
+{
+    json_t *scenario = json_object_get (json_object_get (truth, "scenarios"), host);
+    assert_non_null (scenario);
+    return scenario;
+}
+
+static void
+test_scenario_hosts (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    s_body_t body;
+    //  127.0.0.1, an unknown host and a scenario host with a port
+    s_result_t r = s_get_host (site, "127.0.0.1", "/", &body);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (body.data, "zcrawl test site"));
+    free (body.data);
+    r = s_get_host (site, "unknown.test", "/p/1.html", &body);
+    assert_int_equal (r.status, 200);
+    free (body.data);
+    r = s_get_host (site, "Polite.TEST:8080", "/", &body);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (body.data, "<title>Polite home</title>"));
+    assert_null (strstr (body.data, "zcrawl test site"));
+    free (body.data);
+    assert_int_equal (s_status_host (site, "polite.test", "/p/1.html"), 404);
+    //  Every scenario host has a robots.txt answer and a home page
+    json_t *truth = zc_testsite_truth (site);
+    const char *hosts[] = {"polite.test", "flaky.test",     "redirects.test", "charset.test",
+                           "trap.test",   "robots503.test", "extract.test"};
+    long robots[] = {200, 404, 404, 404, 404, 503, 404};
+    for (size_t k = 0; k < sizeof hosts / sizeof hosts[0]; k++) {
+        s_scenario (truth, hosts[k]);
+        assert_int_equal (s_status_host (site, hosts[k], "/robots.txt"), robots[k]);
+        assert_int_equal (s_status_host (site, hosts[k], "/"), 200);
+    }
+    r = s_get_host (site, "polite.test", "/robots.txt", &body);
+    assert_string_equal (body.data, json_string_value (json_object_get (
+                                        s_scenario (truth, "polite.test"), "robots")));
+    assert_non_null (strstr (body.data, "Crawl-delay: 0.2\n"));
+    free (body.data);
+    json_decref (truth);
+    zc_testsite_destroy (&site);
+}
+
+//  Every truth page of every scenario is served with its title (UTF-8
+//  pages; charset.test checked byte-wise below) and each redirect ends
+//  where the truth says.
+static void
+test_scenario_truth_served (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    json_t *truth = zc_testsite_truth (site);
+    const char *url = zc_testsite_url (site);
+    int port = atoi (strrchr (url, ':') + 1);
+    const char *key;
+    json_t *scenario;
+    size_t pages = 0;
+    json_object_foreach (json_object_get (truth, "scenarios"), key, scenario)
+    {
+        char prefix[128];
+        snprintf (prefix, sizeof prefix, "http://%s:%d", key, port);
+        assert_string_equal (json_string_value (json_object_get (scenario, "base")), prefix);
+        size_t i;
+        json_t *page;
+        json_array_foreach (json_object_get (scenario, "pages"), i, page)
+        {
+            const char *page_url = json_string_value (json_object_get (page, "url"));
+            const char *final_url = json_string_value (json_object_get (page, "final_url"));
+            assert_true (strncmp (page_url, prefix, strlen (prefix)) == 0);
+            const char *path = final_url + strlen (prefix);
+            if (strcmp (page_url, final_url) != 0) {
+                s_body_t body;
+                s_result_t r = s_get_host (site, key, page_url + strlen (prefix), &body);
+                free (body.data);
+                assert_true (r.status == 301 || r.status == 302);
+            }
+            s_body_t body;
+            s_result_t r = s_get_host (site, key, path, &body);
+            if (strcmp (path, "/500-then-200") == 0 || strcmp (path, "/retry-after") == 0 ||
+                strcmp (path, "/429-date") == 0) {
+                assert_true (r.status >= 400); //  first request fails, then 200
+                free (body.data);
+                r = s_get_host (site, key, path, &body);
+            }
+            assert_int_equal (r.status, 200);
+            if (strcmp (key, "charset.test") != 0) {
+                char expected[512];
+                snprintf (expected, sizeof expected, "<title>%s</title>",
+                          json_string_value (json_object_get (page, "title")));
+                assert_non_null (strstr (body.data, expected));
+            }
+            free (body.data);
+            pages++;
+        }
+        //  "never_requested" paths are linked or redirected to, never in pages
+        json_t *never;
+        json_array_foreach (json_object_get (scenario, "never_requested"), i, never)
+        {
+            char never_url[1024];
+            snprintf (never_url, sizeof never_url, "%s%s", prefix, json_string_value (never));
+            size_t j;
+            json_array_foreach (json_object_get (scenario, "pages"), j, page)
+                assert_string_not_equal (json_string_value (json_object_get (page, "url")),
+                                         never_url);
+        }
+    }
+    assert_true (pages > 70);
+    json_t *trap = s_scenario (truth, "trap.test");
+    json_t *cut = json_object_get (trap, "cut");
+    assert_true (json_array_size (cut) >= 3);
+    size_t i;
+    json_t *entry;
+    int guards = 0;
+    json_array_foreach (cut, i, entry)
+    {
+        const char *guard = json_string_value (json_object_get (entry, "guard"));
+        guards |= strcmp (guard, "max_depth") == 0 ? 1 : 0;
+        guards |= strcmp (guard, "max_segment_repeats") == 0 ? 2 : 0;
+        guards |= strcmp (guard, "max_path_segments") == 0 ? 4 : 0;
+    }
+    assert_int_equal (guards, 7);
+    json_decref (truth);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_scenario_flaky (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 300, NULL);
+    assert_int_equal (s_status_host (site, "flaky.test", "/500-then-200"), 500);
+    assert_int_equal (s_status_host (site, "flaky.test", "/500-then-200"), 200);
+    assert_int_equal (s_status_host (site, "flaky.test", "/500-then-200"), 200);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal (s_status_host (site, "flaky.test", "/always-503"), 503);
+
+    s_body_t body;
+    char value[128];
+    s_result_t r = s_get_host (site, "flaky.test", "/retry-after", &body);
+    assert_int_equal (r.status, 503);
+    assert_true (s_header_value (&body, "Retry-After", value, sizeof value));
+    assert_string_equal (value, "1");
+    free (body.data);
+    assert_int_equal (s_status_host (site, "flaky.test", "/retry-after"), 200);
+
+    time_t before = time (NULL);
+    r = s_get_host (site, "flaky.test", "/429-date", &body);
+    time_t after = time (NULL);
+    assert_int_equal (r.status, 429);
+    assert_true (s_header_value (&body, "Retry-After", value, sizeof value));
+    assert_non_null (strstr (value, " GMT"));
+    time_t at = curl_getdate (value, NULL);
+    assert_true (at >= before + 2 && at <= after + 2);
+    free (body.data);
+    assert_int_equal (s_status_host (site, "flaky.test", "/429-date"), 200);
+
+    //  Reset mid-body, every time: curl sees a partial transfer
+    for (int k = 0; k < 2; k++) {
+        r = s_get_host (site, "flaky.test", "/reset", &body);
+        assert_int_equal (r.rc, CURLE_PARTIAL_FILE);
+        assert_true (body.size > 0 && body.size < 4096);
+        free (body.data);
+    }
+    //  Slow: answers after slow_ms
+    int64_t start = s_mono_ms ();
+    assert_int_equal (s_status_host (site, "flaky.test", "/slow"), 200);
+    assert_true (s_mono_ms () - start >= 300);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_scenario_redirects (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    const char *url = zc_testsite_url (site);
+    int port = atoi (strrchr (url, ':') + 1);
+    s_body_t body;
+    char value[256], expected[256];
+    struct {
+        const char *host, *path, *location;
+    } hops[] = {
+        {"redirects.test", "/loop/a", "/loop/b"},
+        {"redirects.test", "/loop/b", "/loop/a"},
+        {"redirects.test", "/chain/1", "/chain/2"},
+        {"redirects.test", "/chain/11", "/chain/12"},
+        {"redirects.test", "/chain/12", "/chain/end.html"},
+        {"redirects.test", "/short/1", "/short/2"},
+        {"polite.test", "/go-private", "/private/x.html"},
+    };
+    for (size_t k = 0; k < sizeof hops / sizeof hops[0]; k++) {
+        s_result_t r = s_get_host (site, hops[k].host, hops[k].path, &body);
+        assert_true (r.status == 301 || r.status == 302);
+        assert_true (s_header_value (&body, "Location", value, sizeof value));
+        assert_string_equal (value, hops[k].location);
+        free (body.data);
+    }
+    s_result_t r = s_get_host (site, "redirects.test", "/to-polite", &body);
+    assert_int_equal (r.status, 301);
+    assert_true (s_header_value (&body, "Location", value, sizeof value));
+    snprintf (expected, sizeof expected, "http://polite.test:%d/landing.html", port);
+    assert_string_equal (value, expected);
+    free (body.data);
+    r = s_get_host (site, "redirects.test", "/to-external", &body);
+    assert_true (s_header_value (&body, "Location", value, sizeof value));
+    snprintf (expected, sizeof expected, "%s/x/redirected.html", zc_testsite_external_url (site));
+    assert_string_equal (value, expected);
+    free (body.data);
+    assert_int_equal (s_status_host (site, "redirects.test", "/chain/13"), 404);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_scenario_charset (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    s_body_t body;
+    char value[128];
+    struct {
+        const char *path, *content_type, *bytes;
+    } cases[] = {
+        {"/latin1.html", "text/html; charset=ISO-8859-1", "<title>Caf\xe9 cr\xe8me</title>"},
+        {"/header-wins.html", "text/html; charset=iso-8859-1", "<meta charset=\"utf-8\">"},
+        {"/cp1252.html", "text/html", "<title>Price \x80\x35 \x93quoted\x94</title>"},
+        {"/bom.html", "text/html", "\xef\xbb\xbf<!DOCTYPE html>"},
+        {"/invalid.html", "text/html; charset=utf-8", "<title>Bad \xff\xfe byte \xc3(</title>"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        s_result_t r = s_get_host (site, "charset.test", cases[k].path, &body);
+        assert_int_equal (r.status, 200);
+        assert_true (s_header_value (&body, "Content-Type", value, sizeof value));
+        assert_string_equal (value, cases[k].content_type);
+        assert_non_null (strstr (body.data, cases[k].bytes));
+        free (body.data);
+    }
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_scenario_trap (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (20, 200, NULL);
+    s_body_t body;
+    s_result_t r = s_get_host (site, "trap.test", "/cal/2026/12/", &body);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (body.data, "href=\"/cal/2026/11/\""));
+    assert_non_null (strstr (body.data, "href=\"/cal/2027/01/\""));
+    assert_non_null (strstr (body.data, "href=\"/cal/2026/12/01/\""));
+    free (body.data);
+    //  endless both ways
+    assert_int_equal (s_status_host (site, "trap.test", "/cal/1999/01/"), 200);
+    assert_int_equal (s_status_host (site, "trap.test", "/cal/2400/02/29/"), 200);
+    assert_int_equal (s_status_host (site, "trap.test", "/cal/2100/02/29/"), 404);
+    r = s_get_host (site, "trap.test", "/rel/a/a/a/a/a/a/", &body);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (body.data, "href=\"a/\""));
+    free (body.data);
+    assert_int_equal (s_status_host (site, "trap.test", "/rel/b/"), 404);
+    assert_int_equal (s_status_host (site, "trap.test", "/seg/1/2/3"), 200);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_scenario_log (void **state)
+{
+    (void)state;
+    char log_path[] = "/tmp/zc_testsite_logXXXXXX";
+    int fd = mkstemp (log_path);
+    assert_true (fd >= 0);
+    close (fd);
+    zc_testsite_t *site = s_site_new (20, 200, log_path);
+    assert_int_equal (s_status_host (site, "Polite.Test:1234", "/robots.txt"), 200);
+    assert_int_equal (s_status_host (site, "robots503.test", "/robots.txt"), 503);
+    //  an unusable Host is logged as "-" and gets the generated site
+    assert_int_equal (s_status_host (site, "bad_host!", "/"), 200);
+    FILE *file = fopen (log_path, "r");
+    assert_non_null (file);
+    char line[512];
+    long long first = 0, second = 0;
+    int used = 0;
+    assert_non_null (fgets (line, sizeof line, file));
+    assert_int_equal (sscanf (line, "main %lld %n", &first, &used), 1);
+    assert_string_equal (line + used, "polite.test GET /robots.txt 200\n");
+    assert_non_null (fgets (line, sizeof line, file));
+    assert_int_equal (sscanf (line, "main %lld %n", &second, &used), 1);
+    assert_string_equal (line + used, "robots503.test GET /robots.txt 503\n");
+    assert_true (second >= first);
+    assert_non_null (fgets (line, sizeof line, file));
+    assert_int_equal (sscanf (line, "main %lld %n", &second, &used), 1);
+    assert_string_equal (line + used, "- GET / 200\n");
+    fclose (file);
+    zc_testsite_destroy (&site);
+    unlink (log_path);
+}
+
 int
 main (void)
 {
@@ -833,6 +1200,13 @@ main (void)
         cmocka_unit_test (test_hits_and_log),
         cmocka_unit_test (test_bad_config),
         cmocka_unit_test (test_write_dir),
+        cmocka_unit_test (test_scenario_hosts),
+        cmocka_unit_test (test_scenario_truth_served),
+        cmocka_unit_test (test_scenario_flaky),
+        cmocka_unit_test (test_scenario_redirects),
+        cmocka_unit_test (test_scenario_charset),
+        cmocka_unit_test (test_scenario_trap),
+        cmocka_unit_test (test_scenario_log),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     xmlCleanupParser ();
