@@ -6,6 +6,10 @@
     are served round-robin instead of in whatever order the heap happens to
     keep equal keys.
 
+    A host's effective delay (base delay, adaptive back-off) decides its
+    next allowed time at each request start; a change of next_ms while the
+    host is in the heap re-inserts it (s_host_update).
+
     Host records are kept for the life of the frontier (one crawl): they
     remember the next allowed time, which must survive a host going idle and
     coming back. Queues are growable ring buffers of {url, depth}: one malloc
@@ -26,6 +30,8 @@
 typedef struct {
     char *url; //  owned
     uint32_t depth;
+    uint32_t attempt;
+    uint32_t redirects;
 } s_item_t;
 
 typedef struct {
@@ -35,6 +41,9 @@ typedef struct {
     size_t head;     //  index of the oldest item
     size_t count;
     size_t in_flight;
+    bool held;         //  waiting for robots.txt: never served
+    uint32_t base_ms;  //  configured delay (or Crawl-delay)
+    uint32_t delay_ms; //  effective delay: base, or more after failures
     int64_t next_ms;   //  may be fetched at or after this time
     uint64_t seq;      //  heap tie-breaker, set on each heap insert
     size_t heap_index; //  ZC_FRONTIER_NOT_IN_HEAP when not in the heap
@@ -179,25 +188,65 @@ s_heap_remove (zc_frontier_t *self, s_host_t *host)
 static void
 s_host_reconsider (zc_frontier_t *self, s_host_t *host)
 {
-    if (host->heap_index == ZC_FRONTIER_NOT_IN_HEAP && host->count > 0 &&
+    if (host->heap_index == ZC_FRONTIER_NOT_IN_HEAP && host->count > 0 && !host->held &&
         host->in_flight < self->config.host_concurrency)
         s_heap_insert (self, host);
 }
 
-void
-zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth)
+//  Re-evaluates HOST after its next_ms or held state changed.
+static void
+s_host_update (zc_frontier_t *self, s_host_t *host)
 {
-    assert (self);
-    assert (url);
-    assert (host_key);
+    if (host->heap_index != ZC_FRONTIER_NOT_IN_HEAP)
+        s_heap_remove (self, host);
+    s_host_reconsider (self, host);
+}
+
+static s_host_t *
+s_host_get (zc_frontier_t *self, const char *host_key)
+{
     s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
     if (!host) {
         host = (s_host_t *)zmalloc (sizeof (s_host_t));
         host->key = zc_strdup (host_key);
         host->heap_index = ZC_FRONTIER_NOT_IN_HEAP;
+        host->base_ms = host->delay_ms = self->config.host_delay_ms;
         int rc = zhashx_insert (self->hosts, host_key, host);
         assert (rc == 0);
     }
+    return host;
+}
+
+//  Takes the head item of HOST into *OUT.
+static void
+s_host_take_head (zc_frontier_t *self, s_host_t *host, zc_frontier_entry_t *out)
+{
+    s_item_t *item = &host->items[host->head];
+    out->url = item->url;
+    out->host_key = zc_strdup (host->key);
+    out->depth = item->depth;
+    out->attempt = item->attempt;
+    out->redirects = item->redirects;
+    item->url = NULL;
+    host->head = (host->head + 1) & (host->capacity - 1);
+    host->count--;
+    self->queued--;
+}
+
+void
+zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth)
+{
+    zc_frontier_push_entry (self, url, host_key, depth, 1, 0, false);
+}
+
+void
+zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth,
+                        uint32_t attempt, uint32_t redirects, bool front)
+{
+    assert (self);
+    assert (url);
+    assert (host_key);
+    s_host_t *host = s_host_get (self, host_key);
     if (host->count == host->capacity) {
         //  Grow the ring and unwrap it so the oldest item is at index 0
         size_t capacity = host->capacity ? host->capacity * 2 : 4;
@@ -209,9 +258,16 @@ zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, ui
         host->capacity = capacity;
         host->head = 0;
     }
-    s_item_t *item = &host->items[(host->head + host->count) & (host->capacity - 1)];
+    s_item_t *item;
+    if (front) {
+        host->head = (host->head + host->capacity - 1) & (host->capacity - 1);
+        item = &host->items[host->head];
+    } else
+        item = &host->items[(host->head + host->count) & (host->capacity - 1)];
     item->url = zc_strdup (url);
     item->depth = depth;
+    item->attempt = attempt;
+    item->redirects = redirects;
     host->count++;
     self->queued++;
     s_host_reconsider (self, host);
@@ -226,21 +282,121 @@ zc_frontier_pop (zc_frontier_t *self, int64_t now_ms, zc_frontier_entry_t *out)
         return -1;
     s_host_t *host = self->heap[0];
     s_heap_remove (self, host);
-
-    s_item_t *item = &host->items[host->head];
-    out->url = item->url;
-    out->host_key = zc_strdup (host->key);
-    out->depth = item->depth;
-    item->url = NULL;
-    host->head = (host->head + 1) & (host->capacity - 1);
-    host->count--;
-    self->queued--;
-
+    s_host_take_head (self, host, out);
     host->in_flight++;
     self->in_flight++;
-    host->next_ms = now_ms + (int64_t)self->config.host_delay_ms;
+    host->next_ms = now_ms + (int64_t)host->delay_ms;
     s_host_reconsider (self, host);
     return 0;
+}
+
+int
+zc_frontier_peek (zc_frontier_t *self, int64_t now_ms, const char **url, const char **host_key)
+{
+    assert (self);
+    assert (url);
+    assert (host_key);
+    if (self->heap_size == 0 || self->heap[0]->next_ms > now_ms)
+        return -1;
+    s_host_t *host = self->heap[0];
+    *url = host->items[host->head].url;
+    *host_key = host->key;
+    return 0;
+}
+
+int
+zc_frontier_drop (zc_frontier_t *self, const char *host_key, zc_frontier_entry_t *out)
+{
+    assert (self);
+    assert (host_key);
+    assert (out);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host || host->count == 0)
+        return -1;
+    if (host->heap_index != ZC_FRONTIER_NOT_IN_HEAP)
+        s_heap_remove (self, host);
+    s_host_take_head (self, host, out);
+    s_host_reconsider (self, host);
+    return 0;
+}
+
+void
+zc_frontier_start (zc_frontier_t *self, const char *host_key, int64_t now_ms)
+{
+    assert (self);
+    s_host_t *host = s_host_get (self, host_key);
+    host->next_ms = now_ms + (int64_t)host->delay_ms;
+    s_host_update (self, host);
+}
+
+void
+zc_frontier_hold (zc_frontier_t *self, const char *host_key, bool held)
+{
+    assert (self);
+    s_host_t *host = s_host_get (self, host_key);
+    host->held = held;
+    s_host_update (self, host);
+}
+
+void
+zc_frontier_set_delay (zc_frontier_t *self, const char *host_key, uint32_t delay_ms)
+{
+    assert (self);
+    s_host_t *host = s_host_get (self, host_key);
+    host->base_ms = delay_ms;
+    if (host->delay_ms < delay_ms)
+        host->delay_ms = delay_ms;
+}
+
+void
+zc_frontier_backoff (zc_frontier_t *self, const char *host_key, int64_t now_ms)
+{
+    assert (self);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host)
+        return;
+    uint32_t from = host->delay_ms;
+    if (from < host->base_ms)
+        from = host->base_ms;
+    if (from < ZC_FRONTIER_MIN_BACKOFF_MS)
+        from = ZC_FRONTIER_MIN_BACKOFF_MS;
+    host->delay_ms = from >= ZC_FRONTIER_MAX_BACKOFF_MS / 2 ? ZC_FRONTIER_MAX_BACKOFF_MS : from * 2;
+    if (host->next_ms < now_ms + (int64_t)host->delay_ms) {
+        host->next_ms = now_ms + (int64_t)host->delay_ms;
+        s_host_update (self, host);
+    }
+}
+
+void
+zc_frontier_success (zc_frontier_t *self, const char *host_key)
+{
+    assert (self);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host || host->delay_ms <= host->base_ms)
+        return;
+    //  Below the back-off floor the next halving would only creep: snap back
+    uint32_t half = host->delay_ms / 2;
+    host->delay_ms =
+        half <= host->base_ms || half < ZC_FRONTIER_MIN_BACKOFF_MS ? host->base_ms : half;
+}
+
+void
+zc_frontier_defer (zc_frontier_t *self, const char *host_key, int64_t until_ms)
+{
+    assert (self);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    if (!host || host->next_ms >= until_ms)
+        return;
+    host->next_ms = until_ms;
+    s_host_update (self, host);
+}
+
+int64_t
+zc_frontier_host_delay (zc_frontier_t *self, const char *host_key)
+{
+    assert (self);
+    s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
+    return host ? (int64_t)host->delay_ms : -1;
 }
 
 int
@@ -248,7 +404,7 @@ zc_frontier_done (zc_frontier_t *self, const char *host_key, int64_t now_ms)
 {
     assert (self);
     assert (host_key);
-    (void)now_ms; //  kept for per-host back-off (Retry-After) later
+    (void)now_ms; //  the delay counts from request starts, not ends
     s_host_t *host = (s_host_t *)zhashx_lookup (self->hosts, host_key);
     if (!host || host->in_flight == 0)
         return -1;

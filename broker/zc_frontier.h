@@ -9,12 +9,23 @@
     blocks other hosts and costs nothing until done() or push() makes it
     eligible again.
 
+    Politeness per host: at most host_concurrency URLs in flight, and request
+    STARTS at least the host's effective delay apart. The effective delay
+    starts at the host's base delay (the crawl's, or a robots.txt
+    Crawl-delay set with zc_frontier_set_delay), doubles on every retryable
+    failure (zc_frontier_backoff: from max(delay, 100 ms), up to 60 s) and
+    halves back towards the base on each success (zc_frontier_success).
+    Retry-After pushes the host's next allowed time (zc_frontier_defer).
+    A host can be held (zc_frontier_hold: waiting for its robots.txt): it
+    keeps its queue but is never served until released.
+
     The clock is passed in (NOW_MS, any monotonic-enough millisecond clock)
     so tests control time.
 */
 #ifndef ZC_FRONTIER_H_INCLUDED
 #define ZC_FRONTIER_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +41,12 @@ typedef struct {
     char *url;      //  owned by the caller after a pop
     char *host_key; //  owned by the caller after a pop
     uint32_t depth;
+    uint32_t attempt;   //  1 for a first try (push), as given to push_front
+    uint32_t redirects; //  hops already followed (redirect targets)
 } zc_frontier_entry_t;
+
+#define ZC_FRONTIER_MIN_BACKOFF_MS 100
+#define ZC_FRONTIER_MAX_BACKOFF_MS 60000
 
 //  Creates an empty frontier (CONFIG copied). Caller owns the result.
 zc_frontier_t *zc_frontier_new (const zc_frontier_config_t *config);
@@ -42,12 +58,55 @@ void zc_frontier_destroy (zc_frontier_t **self_p);
 //  caller has already deduplicated it. Never fails (OOM aborts).
 void zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth);
 
+//  Like push, with the entry's ATTEMPT and REDIRECTS; FRONT puts it at the
+//  head of its host's queue (a due retry, or a URL given back).
+void zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key,
+                             uint32_t depth, uint32_t attempt, uint32_t redirects, bool front);
+
+//  The URL pop() would return at NOW_MS, without taking it: *URL and
+//  *HOST_KEY are borrowed until the next call that changes the frontier.
+//  Returns 0, or -1 if nothing is ready now.
+int zc_frontier_peek (zc_frontier_t *self, int64_t now_ms, const char **url, const char **host_key);
+
+//  Removes the head URL of HOST_KEY without counting it in flight or
+//  touching the host's timing (a URL that will not be fetched: disallowed
+//  by robots.txt, or its robots.txt is unavailable). Fills *OUT as pop().
+//  Returns 0, or -1 if the host has nothing queued.
+int zc_frontier_drop (zc_frontier_t *self, const char *host_key, zc_frontier_entry_t *out);
+
 //  Takes the oldest URL of the earliest-ready host that is under its
 //  in-flight limit and whose next allowed time is <= NOW_MS. On success
 //  fills *OUT (caller owns its strings; free with zc_frontier_entry_clear),
 //  counts the URL in flight for its host, sets the host's next allowed time
 //  to NOW_MS + delay, and returns 0. Returns -1 if nothing is ready now.
 int zc_frontier_pop (zc_frontier_t *self, int64_t now_ms, zc_frontier_entry_t *out);
+
+//  Counts a request start to HOST_KEY that is not one of its queued URLs
+//  (its robots.txt): the host's next allowed time becomes NOW_MS + its
+//  effective delay. Creates the host if needed.
+void zc_frontier_start (zc_frontier_t *self, const char *host_key, int64_t now_ms);
+
+//  Holds (HELD true) or releases HOST_KEY: a held host is never served.
+//  Creates the host if needed.
+void zc_frontier_hold (zc_frontier_t *self, const char *host_key, bool held);
+
+//  Sets HOST_KEY's base delay (e.g. from Crawl-delay); the effective delay
+//  is raised to it if lower. Creates the host if needed.
+void zc_frontier_set_delay (zc_frontier_t *self, const char *host_key, uint32_t delay_ms);
+
+//  A retryable failure at HOST_KEY: doubles its effective delay (from
+//  max(delay, 100 ms), at most 60 s) and keeps its next request at least
+//  that far from NOW_MS. No-op for an unknown host.
+void zc_frontier_backoff (zc_frontier_t *self, const char *host_key, int64_t now_ms);
+
+//  A success at HOST_KEY: halves its effective delay, down to the base.
+void zc_frontier_success (zc_frontier_t *self, const char *host_key);
+
+//  HOST_KEY may not be fetched before UNTIL_MS (Retry-After).
+void zc_frontier_defer (zc_frontier_t *self, const char *host_key, int64_t until_ms);
+
+//  Effective delay of HOST_KEY in ms, or -1 for an unknown host (tests).
+int64_t zc_frontier_host_delay (zc_frontier_t *self, const char *host_key);
 
 //  Ends one in-flight URL of HOST_KEY (its outcome arrived or it was given
 //  up). Returns 0, or -1 if HOST_KEY has nothing in flight (caller bug or

@@ -155,6 +155,140 @@ test_delay (void **state)
     zc_frontier_destroy (&frontier);
 }
 
+//  Adaptive back-off: failures double the host's delay from max(delay,
+//  100 ms) up to 60 s and push its next request; successes halve it back.
+static void
+test_backoff (void **state)
+{
+    (void)state;
+    zc_frontier_t *frontier = s_new (8, 300);
+    for (int i = 0; i < 4; i++) {
+        char url[32];
+        snprintf (url, sizeof url, "http://a/%d", i);
+        zc_frontier_push (frontier, url, "a:80", 0);
+    }
+    zc_frontier_push (frontier, "http://b/0", "b:80", 0);
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 300);
+    free (s_pop_expect (frontier, 1000, "http://a/0", 0));
+    //  Failure at 1050: delay 600, next request of a not before 1650
+    zc_frontier_backoff (frontier, "a:80", 1050);
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 600);
+    assert_int_equal (zc_frontier_done (frontier, "a:80", 1050), 0);
+    zc_frontier_entry_t entry;
+    //  Other hosts are not affected
+    free (s_pop_expect (frontier, 1100, "http://b/0", 0));
+    assert_int_equal (zc_frontier_pop (frontier, 1649, &entry), -1);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 1650);
+    free (s_pop_expect (frontier, 1650, "http://a/1", 0));
+    //  The request after that one waits the backed-off delay too
+    assert_int_equal (zc_frontier_pop (frontier, 2249, &entry), -1);
+    free (s_pop_expect (frontier, 2250, "http://a/2", 0));
+    //  Capped at 60 s
+    for (int i = 0; i < 20; i++)
+        zc_frontier_backoff (frontier, "a:80", 3000);
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), ZC_FRONTIER_MAX_BACKOFF_MS);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 3000 + ZC_FRONTIER_MAX_BACKOFF_MS);
+    //  Recovery: halves down to the configured delay, never below
+    int64_t expected[] = {30000, 15000, 7500, 3750, 1875, 937, 468, 300, 300};
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        zc_frontier_success (frontier, "a:80");
+        assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), expected[i]);
+    }
+    //  With no delay the back-off starts at 100 ms and snaps back to 0
+    zc_frontier_t *fast = s_new (8, 0);
+    zc_frontier_push (fast, "http://c/0", "c:80", 0);
+    zc_frontier_backoff (fast, "c:80", 0);
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 200);
+    zc_frontier_backoff (fast, "c:80", 0);
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 400);
+    zc_frontier_success (fast, "c:80");
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 200);
+    zc_frontier_success (fast, "c:80");
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 100);
+    zc_frontier_success (fast, "c:80");
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 0);
+    //  Unknown hosts are ignored
+    zc_frontier_backoff (fast, "nope:80", 0);
+    zc_frontier_success (fast, "nope:80");
+    assert_int_equal (zc_frontier_host_delay (fast, "nope:80"), -1);
+    zc_frontier_destroy (&fast);
+    zc_frontier_destroy (&frontier);
+}
+
+//  Retry-After pushes the host's next allowed time; an earlier one does not
+//  pull it back.
+static void
+test_defer (void **state)
+{
+    (void)state;
+    zc_frontier_t *frontier = s_new (8, 100);
+    zc_frontier_push (frontier, "http://a/0", "a:80", 0);
+    zc_frontier_push (frontier, "http://a/1", "a:80", 0);
+    zc_frontier_push (frontier, "http://b/0", "b:80", 0);
+    free (s_pop_expect (frontier, 0, "http://a/0", 0));
+    zc_frontier_defer (frontier, "a:80", 5000);
+    zc_frontier_defer (frontier, "a:80", 4000);
+    zc_frontier_entry_t entry;
+    free (s_pop_expect (frontier, 200, "http://b/0", 0));
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 5000);
+    assert_int_equal (zc_frontier_pop (frontier, 4999, &entry), -1);
+    free (s_pop_expect (frontier, 5000, "http://a/1", 0));
+    //  The delay is unchanged
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 100);
+    zc_frontier_destroy (&frontier);
+}
+
+//  Held hosts are never served; peek does not take; drop removes the head
+//  without using the host's slot or delay; push_entry to the front; start
+//  counts a request start.
+static void
+test_hold_peek_drop (void **state)
+{
+    (void)state;
+    zc_frontier_t *frontier = s_new (1, 100);
+    zc_frontier_push (frontier, "http://a/0", "a:80", 0);
+    zc_frontier_push (frontier, "http://a/1", "a:80", 0);
+    zc_frontier_hold (frontier, "a:80", true);
+    zc_frontier_entry_t entry;
+    const char *url, *host;
+    assert_int_equal (zc_frontier_peek (frontier, 0, &url, &host), -1);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), -1);
+    //  robots.txt requested at 10: the first page waits for the delay
+    zc_frontier_start (frontier, "a:80", 10);
+    zc_frontier_hold (frontier, "a:80", false);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 110);
+    assert_int_equal (zc_frontier_peek (frontier, 109, &url, &host), -1);
+    assert_int_equal (zc_frontier_peek (frontier, 110, &url, &host), 0);
+    assert_string_equal (url, "http://a/0");
+    assert_string_equal (host, "a:80");
+    assert_int_equal (zc_frontier_queued (frontier), 2);
+    //  Drop the head: not in flight, timing untouched
+    assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), 0);
+    assert_string_equal (entry.url, "http://a/0");
+    assert_int_equal (entry.attempt, 1);
+    zc_frontier_entry_clear (&entry);
+    assert_int_equal (zc_frontier_in_flight (frontier), 0);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 110);
+    //  A retry goes in front, with its attempt and redirects
+    zc_frontier_push_entry (frontier, "http://a/r", "a:80", 2, 3, 4, true);
+    assert_int_equal (zc_frontier_pop (frontier, 110, &entry), 0);
+    assert_string_equal (entry.url, "http://a/r");
+    assert_int_equal (entry.depth, 2);
+    assert_int_equal (entry.attempt, 3);
+    assert_int_equal (entry.redirects, 4);
+    zc_frontier_entry_clear (&entry);
+    //  At its in-flight limit (1): nothing, even after the delay
+    assert_int_equal (zc_frontier_peek (frontier, 1000, &url, &host), -1);
+    assert_int_equal (zc_frontier_done (frontier, "a:80", 1000), 0);
+    free (s_pop_expect (frontier, 1000, "http://a/1", 0));
+    assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), -1);
+    assert_int_equal (zc_frontier_drop (frontier, "nope:80", &entry), -1);
+    //  A Crawl-delay raises the base delay
+    zc_frontier_set_delay (frontier, "a:80", 2000);
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 2000);
+    zc_frontier_destroy (&frontier);
+}
+
 //  1M URLs over 1000 hosts: every URL comes out exactly once, in per-host
 //  FIFO order, and hosts are interleaved.
 static void
@@ -205,7 +339,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_fifo_per_host),   cmocka_unit_test (test_fairness),
         cmocka_unit_test (test_in_flight_limit), cmocka_unit_test (test_delay),
-        cmocka_unit_test (test_volume),
+        cmocka_unit_test (test_volume),          cmocka_unit_test (test_backoff),
+        cmocka_unit_test (test_defer),           cmocka_unit_test (test_hold_peek_drop),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
