@@ -65,7 +65,7 @@ typedef enum {
 typedef struct field field_t;
 
 //  Checks (and may rewrite) one string value; fills WHY on error.
-typedef int (*check_fn) (char *value, char *why, size_t size);
+typedef int (*check_fn) (const char *value, char *why, size_t size);
 typedef int (*custom_fn) (ctx_t *ctx, const char *path, yaml_node_t *node);
 
 struct field {
@@ -269,7 +269,7 @@ s_parse_bool (const char *text, bool *value)
 //  Value checks (check_fn)
 
 static int
-s_check_line (char *value, char *why, size_t size)
+s_check_line (const char *value, char *why, size_t size)
 {
     if (!*value)
         snprintf (why, size, "must not be empty");
@@ -281,7 +281,7 @@ s_check_line (char *value, char *why, size_t size)
 }
 
 static int
-s_check_seed (char *value, char *why, size_t size)
+s_check_seed (const char *value, char *why, size_t size)
 {
     zc_url_status_t status;
     char *canonical = zc_url_canonical (value, &status);
@@ -293,9 +293,9 @@ s_check_seed (char *value, char *why, size_t size)
     return 0;
 }
 
-//  A host name (or host:port, or [IPv6]:port); lowercased in place.
+//  A host name (or host:port, or [IPv6]:port).
 static int
-s_check_host (char *value, char *why, size_t size)
+s_check_host (const char *value, char *why, size_t size)
 {
     if (!*value ||
         strspn (value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]_") !=
@@ -303,13 +303,11 @@ s_check_host (char *value, char *why, size_t size)
         snprintf (why, size, "expected a host name or host:port");
         return -1;
     }
-    for (char *p = value; *p; p++)
-        *p = (char)tolower ((unsigned char)*p);
     return 0;
 }
 
 static int
-s_check_domain (char *value, char *why, size_t size)
+s_check_domain (const char *value, char *why, size_t size)
 {
     if (!*value || *value == '.' ||
         strspn (value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
@@ -317,13 +315,11 @@ s_check_domain (char *value, char *why, size_t size)
         snprintf (why, size, "expected a domain name such as example.org");
         return -1;
     }
-    for (char *p = value; *p; p++)
-        *p = (char)tolower ((unsigned char)*p);
     return 0;
 }
 
 static int
-s_check_regex (char *value, char *why, size_t size)
+s_check_regex (const char *value, char *why, size_t size)
 {
     regex_t regex;
     int rc = regcomp (&regex, value, REG_EXTENDED);
@@ -340,7 +336,7 @@ s_check_regex (char *value, char *why, size_t size)
 //  "HOST:PORT:ADDRESS[,ADDRESS...]", addresses IPv4 or [IPv6] (curl's
 //  CURLOPT_RESOLVE syntax).
 static int
-s_check_resolve (char *value, char *why, size_t size)
+s_check_resolve (const char *value, char *why, size_t size)
 {
     snprintf (why, size, "expected HOST:PORT:ADDRESS (e.g. example.org:443:127.0.0.1)");
     const char *port = strchr (value, ':');
@@ -430,15 +426,14 @@ s_read_string (ctx_t *ctx, const field_t *f, const char *path, yaml_node_t *node
     const char *text = s_scalar (ctx, node, path, f->expected);
     if (!text)
         return NULL;
-    char *value = s_own_strndup (ctx, text, strlen (text));
     char why[160];
-    if ((f->check ? f->check : s_check_line) (value, why, sizeof why) != 0) {
+    if ((f->check ? f->check : s_check_line) (text, why, sizeof why) != 0) {
         char quoted[64];
         s_quote (text, quoted, sizeof quoted);
         s_fail (ctx, node, path, "%s, got '%s'", why, quoted);
         return NULL;
     }
-    return value;
+    return s_own_strndup (ctx, text, strlen (text));
 }
 
 static int
@@ -968,4 +963,54 @@ zc_spec_submit (zc_spec_t *self)
 {
     assert (self);
     return &self->submit;
+}
+
+int
+zc_spec_check_regex (const char *value, char *why, size_t size)
+{
+    return s_check_regex (value, why, size);
+}
+
+int
+zc_spec_check_host (const char *value, char *why, size_t size)
+{
+    return s_check_host (value, why, size);
+}
+
+int
+zc_spec_check_domain (const char *value, char *why, size_t size)
+{
+    return s_check_domain (value, why, size);
+}
+
+int
+zc_spec_check_resolve (const char *value, char *why, size_t size)
+{
+    return s_check_resolve (value, why, size);
+}
+
+int
+zc_spec_check_header (const char *line, char *why, size_t size)
+{
+    const char *colon = strchr (line, ':');
+    char name[128];
+    size_t length = colon ? (size_t)(colon - line) : 0;
+    if (!colon || length == 0 || length >= sizeof name) {
+        snprintf (why, size, "expected \"Name: value\"");
+        return -1;
+    }
+    memcpy (name, line, length);
+    name[length] = 0;
+    const char *value = colon + 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (!s_is_token (name) || strcasecmp (name, "Host") == 0) {
+        snprintf (why, size, "'%s' is not a valid header name (RFC 9110 token, not Host)", name);
+        return -1;
+    }
+    if (!*value || strpbrk (value, "\r\n")) {
+        snprintf (why, size, "header value must be a non-empty single line");
+        return -1;
+    }
+    return 0;
 }

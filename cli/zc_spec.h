@@ -32,4 +32,18 @@ void zc_spec_destroy (zc_spec_t **self_p);
 //  owned by the spec.
 zc_submit_t *zc_spec_submit (zc_spec_t *self);
 
+//  The value checks the spec applies, shared with the command-line flags.
+//  Each returns 0, or -1 with the reason in WHY (SIZE bytes).
+//  A POSIX extended regular expression (regcomp REG_EXTENDED).
+int zc_spec_check_regex (const char *value, char *why, size_t size);
+//  A host name, host:port, [IPv6] or [IPv6]:port.
+int zc_spec_check_host (const char *value, char *why, size_t size);
+//  A domain name such as example.org.
+int zc_spec_check_domain (const char *value, char *why, size_t size);
+//  curl's HOST:PORT:ADDRESS[,ADDRESS...], addresses IPv4 or [IPv6].
+int zc_spec_check_resolve (const char *value, char *why, size_t size);
+//  A request header line "Name: value" (token name other than Host,
+//  non-empty single-line value).
+int zc_spec_check_header (const char *line, char *why, size_t size);
+
 #endif

@@ -516,7 +516,7 @@ s_cmd_local (int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-            printf ("usage: zcrawl local URL... [options]\n\n"
+            printf ("usage: zcrawl local [URL...] [--spec FILE] [options]\n\n"
                     "Crawls from the seed URLs with a broker, fetchers and parsers running\n"
                     "inside this process; exits 0 when the crawl is done.\n\n"
                     "%s"
@@ -533,10 +533,12 @@ s_cmd_local (int argc, char **argv)
         }
     }
     for (int i = optind; rc == 0 && i < argc; i++)
-        if (zc_cli_crawl_add_seed (&crawl, argv[i]) != 0)
+        if (zc_cli_crawl_add_argument (&crawl, argv[i]) != 0)
             rc = ZC_CLI_EXIT_USAGE;
+    if (rc == 0 && zc_cli_crawl_finish (&crawl) != 0)
+        rc = ZC_CLI_EXIT_USAGE;
     if (rc == 0 && crawl.seed_count == 0)
-        rc = s_usage_error ("local", "give at least one seed URL");
+        rc = s_usage_error ("local", "give at least one seed URL (or a spec with seeds)");
     if (rc == 0 && !*crawl.output)
         crawl.output = "items.jsonl";
     if (rc != 0) {

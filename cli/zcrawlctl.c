@@ -1,6 +1,6 @@
 /*  zcrawlctl — drives a running zcrawl broker over its control socket.
 
-        zcrawlctl submit URL... [crawl options]   start a crawl, print its id
+        zcrawlctl submit [SPEC.yaml] [URL...] [crawl options]   start a crawl
         zcrawlctl status [CRAWL] [--json]         show crawls and nodes
         zcrawlctl wait CRAWL [--timeout S]        block until the crawl ends
         zcrawlctl stop CRAWL                      stop a crawl
@@ -23,7 +23,8 @@ s_usage (FILE *out)
              "usage: zcrawlctl [--control EP] COMMAND [options]\n"
              "\n"
              "commands:\n"
-             "  submit URL... [options]  start a crawl; prints the crawl id\n"
+             "  submit [SPEC.yaml] [URL...] [options]\n"
+             "                           start a crawl; prints the crawl id\n"
              "  status [CRAWL] [--json]  show crawls and nodes\n"
              "  wait CRAWL [--timeout S] wait until the crawl is done (exit 0) or stopped (1)\n"
              "  stop CRAWL               stop a crawl\n"
@@ -70,7 +71,7 @@ s_cmd_submit (const char *endpoint, int argc, char **argv)
         if (handled < 0)
             rc = ZC_CLI_EXIT_USAGE;
         else if (handled == 0 && opt == 'h') {
-            printf ("usage: zcrawlctl submit URL... [options]\n\n"
+            printf ("usage: zcrawlctl submit [SPEC.yaml] [URL...] [options]\n\n"
                     "Starts a crawl on the broker and prints its id. Paths are on the broker's\n"
                     "machine; relative paths are made absolute here.\n\n%s",
                     ZC_CLI_CRAWL_OPTIONS_HELP);
@@ -80,10 +81,12 @@ s_cmd_submit (const char *endpoint, int argc, char **argv)
             rc = s_usage_error ("submit", "bad option");
     }
     for (int i = optind; rc == 0 && i < argc; i++)
-        if (zc_cli_crawl_add_seed (&crawl, argv[i]) != 0)
+        if (zc_cli_crawl_add_argument (&crawl, argv[i]) != 0)
             rc = ZC_CLI_EXIT_USAGE;
+    if (rc == 0 && zc_cli_crawl_finish (&crawl) != 0)
+        rc = ZC_CLI_EXIT_USAGE;
     if (rc == 0 && crawl.seed_count == 0)
-        rc = s_usage_error ("submit", "give at least one seed URL");
+        rc = s_usage_error ("submit", "give at least one seed URL (or a spec with seeds)");
     if (rc != 0) {
         zc_cli_crawl_fini (&crawl);
         return rc;

@@ -55,7 +55,7 @@ test_full_example (void **state)
     assert_int_equal (o->max_pages_per_host, 2000);
     assert_int_equal (o->allowed_host_count, 2);
     assert_string_equal (o->allowed_hosts[0], "example.org");
-    assert_string_equal (o->allowed_hosts[1], "blog.example.org:443"); //  lowercased
+    assert_string_equal (o->allowed_hosts[1], "Blog.Example.org:443"); //  scope lowercases
     assert_int_equal (o->allowed_domain_count, 1);
     assert_string_equal (o->allowed_domains[0], "example.net");
     assert_int_equal (o->include_count, 1);
