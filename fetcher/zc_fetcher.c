@@ -23,6 +23,7 @@
 #include "zc_http.h"
 #include "zc_link.h"
 #include "zc_msg.h"
+#include "zc_robots.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
@@ -34,6 +35,7 @@
 #define S_DEFAULT_MAX_REDIRECTS 10
 #define S_TICK_MS 200
 #define S_ROBOTS_MAX_BYTES (500u * 1024)
+#define S_ROBOTS_MAX_REDIRECTS 5
 #define S_PAGE_SNDHWM 16
 #define S_PAGE_LINGER_MS 2000
 #define S_MAX_PARSERS 1024
@@ -53,8 +55,12 @@ typedef struct {
     char *current;                   //  owned: the URL of the hop being fetched
     char host_key[S_HOST_KEY_BYTES]; //  of the requested URL, "" if unknown
     zlistx_t *visited;               //  owned: URLs fetched in this redirect chain
-    uint32_t hops;                   //  redirects followed
-    void *handle;                    //  in self->jobs
+    uint32_t prior_redirects;        //  job.redirects: hops before this job
+    uint32_t hops;                   //  redirects followed by this job
+    zc_robots_matcher_t *robots;     //  owned: the host's rules, NULL if none
+    zc_extract_rule_t *rules;        //  owned deep copy, copied into PAGE
+    size_t rule_count;
+    void *handle; //  in self->jobs
 } s_job_t;
 
 //  A page waiting for the PUSH socket.
@@ -89,6 +95,32 @@ typedef struct {
 //  Jobs and pages
 
 static void
+s_strv_free (char **strv, size_t count)
+{
+    for (size_t i = 0; strv && i < count; i++)
+        free (strv[i]);
+    free (strv);
+}
+
+//  Deep copy of a decoded string array (NULL entries become "").
+static const char **
+s_strv_dup (const char **strv, size_t count)
+{
+    if (!strv || count == 0)
+        return NULL;
+    char **copy = zmalloc (count * sizeof *copy);
+    for (size_t i = 0; i < count; i++)
+        copy[i] = zc_strdup (strv[i] ? strv[i] : "");
+    return (const char **)copy;
+}
+
+static const char *
+s_dup_or_empty (const char *s)
+{
+    return zc_strdup (s ? s : "");
+}
+
+static void
 s_job_destroy (s_job_t **job_p)
 {
     s_job_t *job = *job_p;
@@ -99,6 +131,17 @@ s_job_destroy (s_job_t **job_p)
     free (job->user_agent);
     free (job->current);
     zlistx_destroy (&job->visited);
+    zc_robots_destroy (&job->robots);
+    s_strv_free ((char **)job->opts.headers, job->opts.header_count);
+    s_strv_free ((char **)job->opts.resolve, job->opts.resolve_count);
+    for (size_t i = 0; i < job->rule_count; i++) {
+        zc_extract_rule_t *rule = &job->rules[i];
+        free ((char *)rule->name);
+        free ((char *)rule->selector);
+        free ((char *)rule->attr);
+        free ((char *)rule->regex);
+    }
+    free (job->rules);
     free (job);
     *job_p = NULL;
 }
@@ -144,9 +187,33 @@ s_job_new (const zc_job_t *src)
     job->opts = src->opts;
     job->user_agent = zc_strdup (src->opts.user_agent ? src->opts.user_agent : "");
     job->opts.user_agent = job->user_agent;
+    //  The decoded JOBS message dies with this handler: copy what the job
+    //  keeps pointing at.
+    job->opts.headers = s_strv_dup (src->opts.headers, src->opts.header_count);
+    job->opts.header_count = job->opts.headers ? src->opts.header_count : 0;
+    job->opts.resolve = s_strv_dup (src->opts.resolve, src->opts.resolve_count);
+    job->opts.resolve_count = job->opts.resolve ? src->opts.resolve_count : 0;
+    job->prior_redirects = src->redirects;
+    if (src->kind == ZC_JOB_PAGE && src->robots && src->robots_count > 0)
+        job->robots = zc_robots_from_rules (src->robots, src->robots_count);
+    if (src->rules && src->rule_count > 0) {
+        job->rules = zmalloc (src->rule_count * sizeof *job->rules);
+        job->rule_count = src->rule_count;
+        for (size_t i = 0; i < src->rule_count; i++) {
+            const zc_extract_rule_t *from = &src->rules[i];
+            job->rules[i] = *from;
+            job->rules[i].name = s_dup_or_empty (from->name);
+            job->rules[i].selector = s_dup_or_empty (from->selector);
+            job->rules[i].attr = s_dup_or_empty (from->attr);
+            job->rules[i].regex = s_dup_or_empty (from->regex);
+        }
+    }
     //  Zero options mean "default" here, as in the crawl options.
     if (job->opts.max_redirects == 0)
         job->opts.max_redirects = S_DEFAULT_MAX_REDIRECTS;
+    //  RFC 9309 2.3.1.2: follow at least five redirects for robots.txt
+    if (job->kind == ZC_JOB_ROBOTS && job->opts.max_redirects > S_ROBOTS_MAX_REDIRECTS)
+        job->opts.max_redirects = S_ROBOTS_MAX_REDIRECTS;
     if (job->opts.max_body_bytes == 0 || job->opts.max_body_bytes > ZC_MSG_MAX_BODY_BYTES)
         job->opts.max_body_bytes =
             job->opts.max_body_bytes ? ZC_MSG_MAX_BODY_BYTES : ZC_HTTP_DEFAULT_MAX_BODY_BYTES;
@@ -249,9 +316,11 @@ s_job_end (self_t *self, s_job_t *job)
     s_top_up (self, false);
 }
 
+//  Ends JOB with FETCH_FAILED. REDIRECTS is the hop count to report
+//  (job.redirects included), RETRY_AFTER_MS from a 429/503 response.
 static void
-s_job_fail (self_t *self, s_job_t *job, const char *reason, const char *detail, uint32_t status,
-            const char *location)
+s_job_fail_ex (self_t *self, s_job_t *job, const char *reason, const char *detail, uint32_t status,
+               const char *location, uint32_t redirects, uint32_t retry_after_ms)
 {
     zc_msg_t msg = {.type = ZC_MSG_FETCH_FAILED,
                     .fetch_failed = {.crawl = job->crawl,
@@ -262,12 +331,22 @@ s_job_fail (self_t *self, s_job_t *job, const char *reason, const char *detail, 
                                      .detail = detail ? detail : "",
                                      .status = status,
                                      .location = location ? location : "",
-                                     .fetched_at_ms = (uint64_t)zc_now_ms ()}};
+                                     .fetched_at_ms = (uint64_t)zc_now_ms (),
+                                     .retry_after_ms = retry_after_ms,
+                                     .redirects = redirects}};
     //  If the broker cannot take it, its lease expires and it re-dispatches.
     if (zc_msg_send (&msg, zc_link_socket (self->link), NULL) != 0)
         zsys_warning ("zc_fetcher: FETCH_FAILED for %s not sent: %s", job->url,
                       zmq_strerror (zmq_errno ()));
     s_job_end (self, job);
+}
+
+static void
+s_job_fail (self_t *self, s_job_t *job, const char *reason, const char *detail, uint32_t status,
+            const char *location)
+{
+    s_job_fail_ex (self, job, reason, detail, status, location, job->prior_redirects + job->hops,
+                   0);
 }
 
 static void
@@ -331,10 +410,12 @@ s_page_emit (self_t *self, s_job_t *job, zc_http_result_t *result)
                                       .status = result->http_status,
                                       .content_type = result->content_type,
                                       .fetched_at_ms = (uint64_t)zc_now_ms (),
-                                      .redirects = job->hops,
+                                      .redirects = job->prior_redirects + job->hops,
                                       .timings = {.total_ms = result->total_ms,
                                                   .connect_ms = result->connect_ms,
                                                   .ttfb_ms = result->ttfb_ms}},
+                             .rules = job->rules,
+                             .rule_count = job->rule_count,
                              .body = NULL,
                              .body_size = 0}};
     zmsg_t *zmsg = zc_msg_encode (&msg);
@@ -371,7 +452,20 @@ s_job_start (self_t *self, s_job_t *job)
         .truncate_body = robots, //  RFC 9309: parse at least the first 500 KiB
         .allow_private = job->opts.allow_private,
         .user_agent = job->opts.user_agent,
+        .headers = job->opts.headers,
+        .header_count = job->opts.header_count,
+        .resolve = job->opts.resolve,
+        .resolve_count = job->opts.resolve_count,
     };
+    const char *why = NULL;
+    if (zc_http_request_check (&req, &why) != 0) {
+        //  Never sent: a header with CR/LF could smuggle another request
+        if (robots)
+            s_robots_reply (self, job, 0, "invalid", NULL, 0);
+        else
+            s_job_fail (self, job, "invalid", why, 0, NULL);
+        return;
+    }
     if (zc_http_start (self->http, &req, job) == 0)
         return;
     if (robots)
@@ -402,18 +496,28 @@ s_redirect (self_t *self, s_job_t *job, const zc_http_result_t *result)
     char host_key[S_HOST_KEY_BYTES];
     bool same_host = *job->host_key && zc_url_host_key (target, host_key, sizeof host_key) == 0 &&
                      streq (host_key, job->host_key);
-    if (!robots && !same_host) {
-        s_job_fail (self, job, "redirect", "redirect to another host", result->http_status, target);
+    uint32_t total = job->prior_redirects + job->hops; //  hops followed so far
+    if (!robots && !same_host && total < job->opts.max_redirects) {
+        //  The broker enqueues the target with redirects = this count, which
+        //  includes the hop to it.
+        s_job_fail_ex (self, job, "redirect", "redirect to another host", result->http_status,
+                       target, total + 1, 0);
         free (target);
         return false;
     }
-    if (zlistx_find (job->visited, target) || job->hops >= job->opts.max_redirects) {
+    if (zlistx_find (job->visited, target) || total >= job->opts.max_redirects) {
         const char *detail =
             zlistx_find (job->visited, target) ? "redirect loop" : "too many redirects";
         if (robots)
             s_robots_reply (self, job, result->http_status, "redirect_limit", NULL, 0);
         else
             s_job_fail (self, job, "redirect_limit", detail, result->http_status, target);
+        free (target);
+        return false;
+    }
+    if (job->robots && !zc_robots_allowed_url (job->robots, target)) {
+        s_job_fail (self, job, "robots", "redirect into a path disallowed by robots.txt",
+                    result->http_status, target);
         free (target);
         return false;
     }
@@ -447,7 +551,8 @@ s_on_http_done (void *arg, zc_http_result_t *result, void *user)
     else {
         char detail[32];
         snprintf (detail, sizeof detail, "HTTP %u", status);
-        s_job_fail (self, job, "http", detail, status, NULL);
+        s_job_fail_ex (self, job, "http", detail, status, NULL, job->prior_redirects + job->hops,
+                       result->retry_after_ms);
     }
 }
 

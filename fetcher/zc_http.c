@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_BODY_INITIAL_BYTES (16 * 1024)
@@ -49,7 +50,9 @@ struct s_xfer {
     bool truncate_body;
     bool too_large; //  the write callback cut the body
     bool allow_private;
-    bool blocked; //  the SSRF guard refused an address
+    bool blocked;               //  the SSRF guard refused an address
+    struct curl_slist *headers; //  owned: CURLOPT_HTTPHEADER, alive until done
+    struct curl_slist *resolve; //  owned: CURLOPT_RESOLVE
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -107,6 +110,8 @@ s_xfer_destroy (s_xfer_t **self_p)
         curl_easy_cleanup (self->easy);
     free (self->url);
     free (self->body);
+    curl_slist_free_all (self->headers);
+    curl_slist_free_all (self->resolve);
     free (self);
     *self_p = NULL;
 }
@@ -233,6 +238,10 @@ s_easy_setup (s_xfer_t *xfer, const zc_http_request_t *req)
     S_SET (CURLOPT_OPENSOCKETDATA, xfer);
     S_SET (CURLOPT_ERRORBUFFER, xfer->errbuf);
     S_SET (CURLOPT_PRIVATE, xfer);
+    if (xfer->headers)
+        S_SET (CURLOPT_HTTPHEADER, xfer->headers);
+    if (xfer->resolve)
+        S_SET (CURLOPT_RESOLVE, xfer->resolve);
 #undef S_SET
     if (rc != CURLE_OK) {
         zsys_warning ("zc_http: cannot set up request for %s: %s", req->url,
@@ -269,6 +278,8 @@ s_xfer_recycle (zc_http_t *self, s_xfer_t *xfer)
 {
     free (xfer->url);
     free (xfer->body);
+    curl_slist_free_all (xfer->headers);
+    curl_slist_free_all (xfer->resolve);
     CURL *easy = xfer->easy;
     memset (xfer, 0, sizeof *xfer);
     xfer->owner = self;
@@ -298,6 +309,11 @@ s_status_from_curl (s_xfer_t *xfer, CURLcode code)
         return ZC_HTTP_TIMEOUT;
     case CURLE_FILESIZE_EXCEEDED:
         return ZC_HTTP_TOO_LARGE;
+    case CURLE_PARTIAL_FILE: //  connection closed or reset mid-body
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+        return ZC_HTTP_NETWORK;
     case CURLE_WRITE_ERROR:
         if (xfer->too_large)
             return xfer->truncate_body ? ZC_HTTP_OK : ZC_HTTP_TOO_LARGE;
@@ -330,6 +346,41 @@ s_info_ms (CURL *easy, CURLINFO info)
         return 0;
     curl_off_t ms = us / 1000;
     return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+//  Parses Retry-After (RFC 9110 10.2.3) of the last response: delta-seconds
+//  or an HTTP-date, as a delay from now capped at ZC_HTTP_MAX_RETRY_AFTER_MS.
+static uint32_t
+s_retry_after_ms (CURL *easy)
+{
+    struct curl_header *header = NULL;
+    if (curl_easy_header (easy, "Retry-After", 0, CURLH_HEADER, -1, &header) != CURLHE_OK ||
+        !header || !header->value)
+        return 0;
+    const char *value = header->value;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    int64_t delay_ms = 0;
+    if (*value >= '0' && *value <= '9') {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long seconds = strtoull (value, &end, 10);
+        while (end && (*end == ' ' || *end == '\t'))
+            end++;
+        if (!end || *end != '\0')
+            return 0;
+        if (errno == ERANGE || seconds > ZC_HTTP_MAX_RETRY_AFTER_MS / 1000)
+            return ZC_HTTP_MAX_RETRY_AFTER_MS;
+        delay_ms = (int64_t)seconds * 1000;
+    } else {
+        time_t when = curl_getdate (value, NULL);
+        if (when == (time_t)-1)
+            return 0;
+        delay_ms = (int64_t)when * 1000 - zc_now_ms ();
+    }
+    if (delay_ms <= 0)
+        return 0;
+    return delay_ms > ZC_HTTP_MAX_RETRY_AFTER_MS ? ZC_HTTP_MAX_RETRY_AFTER_MS : (uint32_t)delay_ms;
 }
 
 static void
@@ -366,6 +417,8 @@ s_complete (zc_http_t *self, CURL *easy, CURLcode code)
     s = NULL;
     if (curl_easy_getinfo (easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
         result.content_type = s;
+    if (result.http_status == 429 || result.http_status == 503)
+        result.retry_after_ms = s_retry_after_ms (easy);
     result.total_ms = s_info_ms (easy, CURLINFO_TOTAL_TIME_T);
     result.connect_ms = s_info_ms (easy, CURLINFO_CONNECT_TIME_T);
     result.ttfb_ms = s_info_ms (easy, CURLINFO_STARTTRANSFER_TIME_T);
@@ -583,6 +636,68 @@ zc_http_destroy (zc_http_t **self_p)
     *self_p = NULL;
 }
 
+static bool
+s_has_control (const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 && *s != '\t')
+            return true;
+        else if (*s == 0x7f)
+            return true;
+    return false;
+}
+
+int
+zc_http_request_check (const zc_http_request_t *req, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    for (size_t i = 0; i < req->header_count; i++) {
+        const char *h = req->headers ? req->headers[i] : NULL;
+        if (!h) {
+            *why = "missing request header";
+            return -1;
+        }
+        if (s_has_control (h)) {
+            *why = "request header contains CR, LF or another control character";
+            return -1;
+        }
+        //  A token name (RFC 9110 5.1), then ':'
+        size_t name = strcspn (h, ":");
+        if (name == 0 || h[name] != ':' || strcspn (h, " \t\"(),/;<=>?@[\\]{}") < name) {
+            *why = "request header is not 'Name: value'";
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < req->resolve_count; i++) {
+        const char *r = req->resolve ? req->resolve[i] : NULL;
+        const char *first = r ? strchr (r, ':') : NULL;
+        if (!r || s_has_control (r) || strpbrk (r, " \t") || !first || first == r ||
+            !strchr (first + 1, ':') || *r == '-' || *r == '+') {
+            *why = "resolve entry is not HOST:PORT:ADDRESS";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct curl_slist *
+s_slist (const char *const *items, size_t count)
+{
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; i < count; i++) {
+        struct curl_slist *more = curl_slist_append (list, items[i]);
+        if (!more) {
+            curl_slist_free_all (list);
+            zsys_error ("zc_http: out of memory");
+            abort ();
+        }
+        list = more;
+    }
+    return list;
+}
+
 int
 zc_http_start (zc_http_t *self, const zc_http_request_t *req, void *user)
 {
@@ -590,6 +705,11 @@ zc_http_start (zc_http_t *self, const zc_http_request_t *req, void *user)
     assert (req);
     if (!req->url) {
         zsys_warning ("zc_http: request without URL");
+        return -1;
+    }
+    const char *why = NULL;
+    if (zc_http_request_check (req, &why) != 0) {
+        zsys_warning ("zc_http: refusing request for %s: %s", req->url, why);
         return -1;
     }
     s_xfer_t *xfer = s_xfer_get (self);
@@ -601,6 +721,8 @@ zc_http_start (zc_http_t *self, const zc_http_request_t *req, void *user)
         req->max_body_bytes ? req->max_body_bytes : ZC_HTTP_DEFAULT_MAX_BODY_BYTES;
     xfer->truncate_body = req->truncate_body;
     xfer->allow_private = req->allow_private;
+    xfer->headers = s_slist (req->headers, req->header_count);
+    xfer->resolve = s_slist (req->resolve, req->resolve_count);
     if (s_easy_setup (xfer, req) == -1) {
         s_xfer_recycle (self, xfer);
         return -1;

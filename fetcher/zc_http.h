@@ -38,6 +38,7 @@
 #define ZC_HTTP_DEFAULT_MAX_BODY_BYTES (10u * 1024 * 1024)
 #define ZC_HTTP_LOW_SPEED_BYTES 100
 #define ZC_HTTP_LOW_SPEED_TIME_S 15
+#define ZC_HTTP_MAX_RETRY_AFTER_MS (3600u * 1000)
 
 //  How a transfer ended. ZC_HTTP_OK means an HTTP response was received,
 //  whatever its status code; every other value is a failure without one.
@@ -69,7 +70,19 @@ typedef struct {
                                  //  instead of ZC_HTTP_TOO_LARGE
     bool allow_private;          //  allow loopback/private/link-local addresses
     const char *user_agent;      //  NULL or "" = default
+    const char *const *headers;  //  extra request headers, each "Name: value"
+    size_t header_count;         //  (see zc_http_request_check)
+    const char *const *resolve;  //  curl-style "HOST:PORT:ADDRESS[,ADDRESS]" DNS
+    size_t resolve_count;        //  overrides; the SSRF guard still applies
 } zc_http_request_t;
+
+//  Checks REQ's headers and resolve entries (untrusted: they come from the
+//  crawl spec through jobs): a header must be "Name: value" with a token
+//  name and no CR, LF or other control character; a resolve entry must be
+//  HOST:PORT:ADDRESS without whitespace or control characters. Returns 0,
+//  or -1 with *WHY (if not NULL) set to a static description.
+//  zc_http_start refuses requests that fail this check.
+int zc_http_request_check (const zc_http_request_t *req, const char **why);
 
 //  The outcome of one transfer, passed to the completion callback. Strings
 //  are borrowed and valid only during the callback.
@@ -87,8 +100,12 @@ typedef struct {
     bool truncated; //  truncate_body cut the body
     uint32_t total_ms;
     uint32_t connect_ms;
-    uint32_t ttfb_ms;  //  time to first byte
-    const char *error; //  curl's error text, "" on success
+    uint32_t ttfb_ms;        //  time to first byte
+    const char *error;       //  curl's error text, "" on success
+    uint32_t retry_after_ms; //  429 and 503 only: the Retry-After header
+                             //  (delta-seconds or HTTP-date, relative to now,
+                             //  at most ZC_HTTP_MAX_RETRY_AFTER_MS); 0 if
+                             //  absent, invalid or in the past
 } zc_http_result_t;
 
 //  Completion callback: ARG from zc_http_new, USER from zc_http_start. It

@@ -26,6 +26,11 @@ typedef struct {
     char url[256];
     zc_job_kind_t kind;
     zc_fetch_opts_t opts;
+    uint32_t prior_redirects;       //  job.redirects
+    const zc_robots_rule_t *robots; //  job.robots
+    size_t robots_count;
+    const zc_extract_rule_t *rules; //  job.rules
+    size_t rule_count;
     //  outcome, as observed
     int outcomes;
     zc_msg_type_t type; //  PAGE, FETCH_FAILED or ROBOTS
@@ -37,6 +42,9 @@ typedef struct {
     uint32_t redirects;
     size_t body_size;
     bool html_body;
+    uint32_t retry_after_ms;
+    size_t page_rule_count;
+    char rule_names[128]; //  "name=selector;" for every rule of the PAGE
 } job_t;
 
 typedef struct fixture_t fixture_t;
@@ -118,7 +126,12 @@ s_send_jobs (fixture_t *f)
                               .depth = 1,
                               .attempt = 1,
                               .deadline_ms = (uint64_t)zc_now_ms () + 60000,
-                              .opts = job->opts};
+                              .opts = job->opts,
+                              .redirects = job->prior_redirects,
+                              .robots = (zc_robots_rule_t *)job->robots,
+                              .robots_count = job->robots_count,
+                              .rules = (zc_extract_rule_t *)job->rules,
+                              .rule_count = job->rule_count};
     }
     zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = batch, .job_count = n}};
     s_send (f, &msg);
@@ -176,6 +189,14 @@ s_handle_pull (fixture_t *f)
     job->redirects = page->meta.redirects;
     job->body_size = page->body_size;
     job->html_body = s_contains (page->body, page->body_size, "</html>");
+    job->page_rule_count = page->rule_count;
+    size_t used = 0;
+    for (size_t i = 0; i < page->rule_count && used < sizeof job->rule_names; i++) {
+        const zc_extract_rule_t *rule = &page->rules[i];
+        int n = snprintf (job->rule_names + used, sizeof job->rule_names - used, "%s=%s/%d%d%s;",
+                          rule->name, rule->selector, rule->xpath, rule->all, rule->attr);
+        used += n > 0 ? (size_t)n : 0;
+    }
     zc_msg_destroy (&msg);
 }
 
@@ -242,6 +263,8 @@ s_handle_router (fixture_t *f)
         s_copy (job->reason, sizeof job->reason, ff->reason);
         s_copy (job->location, sizeof job->location, ff->location);
         job->status = ff->status;
+        job->redirects = ff->redirects;
+        job->retry_after_ms = ff->retry_after_ms;
         assert_int_equal (ff->attempt, 1);
         assert_true (ff->fetched_at_ms > 0);
         break;
@@ -541,6 +564,148 @@ test_shutdown_mid_transfer (void **state)
     zactor_destroy (&f->fetcher); //  aborts the slow transfers, no leaks
 }
 
+//  Same-host redirect hops are checked against the job's robots rules;
+//  redirects count on from job.redirects.
+static void
+test_redirects_robots_and_counts (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    char other[128];
+    snprintf (other, sizeof other, "http://localhost%s", strrchr (site, ':'));
+    static const zc_robots_rule_t no_hop3[] = {{false, "/redirect/3"}, {true, "/redirect/"}};
+    static const zc_robots_rule_t unrelated[] = {{false, "/private"}};
+
+    job_t *refused = s_add_job (f, site, "/redirect/1");
+    refused->robots = no_hop3;
+    refused->robots_count = 2;
+    job_t *allowed = s_add_job (f, site, "/redirect/1");
+    allowed->robots = unrelated;
+    allowed->robots_count = 1;
+    job_t *counted = s_add_job (f, site, "/redirect/1");
+    counted->prior_redirects = 5;
+    job_t *limit = s_add_job (f, site, "/redirect/1");
+    limit->prior_redirects = 8;
+    job_t *offhost = s_add_job (f, other, "/redirect/1");
+    offhost->prior_redirects = 4;
+    job_t *offhost_limit = s_add_job (f, other, "/redirect/1");
+    offhost_limit->prior_redirects = 10;
+    job_t *failed = s_add_job (f, site, "/missing.html");
+    failed->prior_redirects = 2;
+    //  robots rules on the requested URL are the broker's business: the
+    //  fetcher only checks hops
+    job_t *direct = s_add_job (f, site, "/redirect/final.html");
+    direct->robots = no_hop3;
+    direct->robots_count = 2;
+
+    s_start_fetcher (f, 4);
+    s_send_welcome (f, 1);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+    char want[256];
+
+    assert_int_equal (refused->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (refused->reason, "robots");
+    snprintf (want, sizeof want, "%s/redirect/3", site);
+    assert_string_equal (refused->location, want);
+    assert_int_equal (refused->redirects, 1); //  1 -> 2 followed, 2 -> 3 refused
+    assert_int_equal (refused->status, 301);
+
+    assert_int_equal (allowed->type, ZC_MSG_PAGE);
+    assert_int_equal (allowed->redirects, 3);
+
+    assert_int_equal (counted->type, ZC_MSG_PAGE);
+    assert_int_equal (counted->redirects, 8);
+    snprintf (want, sizeof want, "%s/redirect/final.html", site);
+    assert_string_equal (counted->final_url, want);
+
+    assert_int_equal (limit->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (limit->reason, "redirect_limit");
+    assert_int_equal (limit->redirects, 10);
+
+    //  A cross-host hop reports the count including itself
+    assert_int_equal (offhost->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (offhost->reason, "redirect");
+    assert_int_equal (offhost->redirects, 6); //  4 + (1 -> 2) + (2 -> 3 off-host)
+    assert_int_equal (offhost_limit->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (offhost_limit->reason, "redirect_limit");
+    assert_int_equal (offhost_limit->redirects, 10);
+
+    assert_int_equal (failed->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (failed->reason, "http");
+    assert_int_equal (failed->redirects, 2);
+    assert_int_equal (failed->retry_after_ms, 0);
+
+    assert_int_equal (direct->type, ZC_MSG_PAGE);
+    assert_int_equal (direct->redirects, 0);
+}
+
+//  Extraction rules travel from the job into the PAGE; custom headers and
+//  resolve overrides reach the transfer; bad headers are never sent.
+static void
+test_rules_headers_resolve (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    const char *port = strrchr (site, ':') + 1;
+    static const zc_extract_rule_t rules[] = {
+        {.name = "title", .selector = "h1", .take = ZC_TAKE_TEXT, .attr = "", .regex = ""},
+        {.name = "links",
+         .selector = "//a",
+         .xpath = true,
+         .take = ZC_TAKE_ATTR,
+         .attr = "href",
+         .all = true,
+         .regex = "p/([0-9]+)"},
+    };
+    job_t *with_rules = s_add_job (f, site, "/p/1.html");
+    with_rules->rules = rules;
+    with_rules->rule_count = 2;
+    job_t *plain = s_add_job (f, site, "/p/2.html");
+
+    char url[128], entry[128];
+    snprintf (url, sizeof url, "http://made-up-name.invalid:%s", port);
+    snprintf (entry, sizeof entry, "made-up-name.invalid:%s:127.0.0.1", port);
+    const char *resolve[] = {entry};
+    const char *headers[] = {"X-Zc: 1", "Accept-Language: en"};
+    job_t *resolved = s_add_job (f, url, "/p/3.html");
+    resolved->opts.resolve = resolve;
+    resolved->opts.resolve_count = 1;
+    resolved->opts.headers = headers;
+    resolved->opts.header_count = 2;
+    job_t *guarded = s_add_job (f, url, "/p/3.html");
+    guarded->opts.resolve = resolve;
+    guarded->opts.resolve_count = 1;
+    guarded->opts.allow_private = false;
+    const char *smuggle[] = {"X-A: b\r\nX-Injected: 1"};
+    job_t *bad_header = s_add_job (f, site, "/p/4.html");
+    bad_header->opts.headers = smuggle;
+    bad_header->opts.header_count = 1;
+
+    uint64_t hits_before = zc_testsite_hits (f->site);
+    s_start_fetcher (f, 8);
+    s_send_welcome (f, 1);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+
+    assert_int_equal (with_rules->type, ZC_MSG_PAGE);
+    assert_int_equal (with_rules->page_rule_count, 2);
+    assert_string_equal (with_rules->rule_names, "title=h1/00;links=//a/11href;");
+    assert_int_equal (plain->type, ZC_MSG_PAGE);
+    assert_int_equal (plain->page_rule_count, 0);
+
+    assert_int_equal (resolved->type, ZC_MSG_PAGE);
+    assert_int_equal (resolved->status, 200);
+    assert_true (resolved->html_body);
+    assert_int_equal (guarded->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (guarded->reason, "blocked");
+
+    assert_int_equal (bad_header->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (bad_header->reason, "invalid");
+    //  3 pages fetched; neither the blocked nor the bad-header job reached the site
+    assert_int_equal (zc_testsite_hits (f->site) - hits_before, 3);
+}
+
 static void
 test_bad_start (void **state)
 {
@@ -563,6 +728,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_outcomes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_outbox_before_parsers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_shutdown_mid_transfer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirects_robots_and_counts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rules_headers_resolve, s_setup, s_teardown),
         cmocka_unit_test (test_bad_start),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);

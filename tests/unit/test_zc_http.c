@@ -5,7 +5,9 @@
 #include "zc_testsite.h"
 
 #include <curl/curl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@ typedef struct {
     char *error;
     uintptr_t user;
     uint32_t total_ms;
+    uint32_t retry_after_ms;
 } copy_t;
 
 typedef struct {
@@ -62,6 +65,7 @@ s_on_done (void *arg, zc_http_result_t *result, void *user)
     c->error = strdup (result->error);
     c->user = (uintptr_t)user;
     c->total_ms = result->total_ms;
+    c->retry_after_ms = result->retry_after_ms;
     assert_null (result->body);
 }
 
@@ -399,6 +403,242 @@ test_destroy_aborts (void **state)
     assert_int_equal (f->done, 1);
 }
 
+//  --------------------------------------------------------------------------
+//  An inline server for what the test site does not do: echo the request
+//  headers, Retry-After variants, a connection cut mid-body.
+
+typedef struct {
+    char buf[4096];
+    size_t size;
+} echo_t;
+
+static enum MHD_Result
+s_echo_header (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    echo_t *echo = cls;
+    int n = snprintf (echo->buf + echo->size, sizeof echo->buf - echo->size, "%s: %s\n", key,
+                      value ? value : "");
+    if (n > 0 && (size_t)n < sizeof echo->buf - echo->size)
+        echo->size += (size_t)n;
+    return MHD_YES;
+}
+
+static ssize_t
+s_cut_body (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    if (pos >= 2048)
+        return MHD_CONTENT_READER_END_WITH_ERROR; //  closes the connection
+    size_t n = max < 512 ? max : 512;
+    memset (buf, 'x', n);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result
+s_inline_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
+{
+    (void)cls, (void)method, (void)version, (void)upload_data, (void)upload_size, (void)req_cls;
+    struct MHD_Response *response = NULL;
+    unsigned int code = 200;
+    if (strcmp (url, "/headers") == 0) {
+        echo_t echo = {.size = 0};
+        MHD_get_connection_values (conn, MHD_HEADER_KIND, s_echo_header, &echo);
+        response = MHD_create_response_from_buffer (echo.size, echo.buf, MHD_RESPMEM_MUST_COPY);
+    } else if (strcmp (url, "/cut") == 0)
+        response = MHD_create_response_from_callback (100000, 512, s_cut_body, NULL, NULL);
+    else {
+        response = MHD_create_response_from_buffer (4, "busy", MHD_RESPMEM_PERSISTENT);
+        code = strncmp (url, "/503/", 5) == 0 ? 503 : 429;
+        const char *value = NULL;
+        char date[64];
+        if (strncmp (url, "/429/", 5) == 0 || strncmp (url, "/503/", 5) == 0)
+            value = url + 5;
+        else if (strcmp (url, "/429-date") == 0 || strcmp (url, "/429-past") == 0) {
+            time_t when = time (NULL) + (strcmp (url, "/429-date") == 0 ? 120 : -86400);
+            struct tm tm;
+            gmtime_r (&when, &tm);
+            strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+            value = date;
+        } else if (strcmp (url, "/200-with-retry") == 0) {
+            code = 200;
+            value = "30";
+        }
+        if (value && *value)
+            MHD_add_response_header (response, "Retry-After", value);
+    }
+    enum MHD_Result rc = MHD_queue_response (conn, code, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+static struct MHD_Daemon *
+s_inline_start (int *port)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct MHD_Daemon *d =
+        MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_inline_handler, NULL,
+                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_END);
+    assert_non_null (d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info (d, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null (info);
+    *port = info->port;
+    return d;
+}
+
+static void
+s_inline_get (fixture_t *f, int port, const char *path, uintptr_t user)
+{
+    char url[256];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    zc_http_request_t req = {.url = url, .allow_private = true};
+    assert_int_equal (zc_http_start (f->http, &req, (void *)user), 0);
+}
+
+static copy_t *
+s_result_for (fixture_t *f, uintptr_t user)
+{
+    for (size_t i = 0; i < f->done; i++)
+        if (f->results[i].user == user)
+            return &f->results[i];
+    fail_msg ("no result for %u", (unsigned)user);
+    return NULL;
+}
+
+static void
+test_request_headers_sent (void **state)
+{
+    fixture_t *f = *state;
+    int port = 0;
+    struct MHD_Daemon *d = s_inline_start (&port);
+    char url[128];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/headers", port);
+    const char *headers[] = {"X-Zc-Test: one two", "Accept-Language: fr", "Cookie: a=b; c=d"};
+    zc_http_request_t req = {
+        .url = url, .allow_private = true, .headers = headers, .header_count = 3};
+    assert_int_equal (zc_http_start (f->http, &req, (void *)1), 0);
+    s_run (f, 1);
+    MHD_stop_daemon (d);
+    copy_t *c = &f->results[0];
+    assert_int_equal (c->status, ZC_HTTP_OK);
+    assert_non_null (c->body);
+    assert_non_null (strstr (c->body, "X-Zc-Test: one two\n"));
+    assert_non_null (strstr (c->body, "Accept-Language: fr\n"));
+    assert_non_null (strstr (c->body, "Cookie: a=b; c=d\n"));
+    assert_non_null (strstr (c->body, "User-Agent: " ZC_HTTP_DEFAULT_USER_AGENT "\n"));
+}
+
+static void
+test_request_check (void **state)
+{
+    fixture_t *f = *state;
+    const char *bad[] = {"X-A: b\r\nX-Injected: 1",
+                         "X-A: b\nGET / HTTP/1.1",
+                         "X-A: \x01",
+                         "no colon",
+                         ": empty name",
+                         "Bad Name: x",
+                         NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *one[] = {bad[i]};
+        zc_http_request_t req = {.url = s_url (f, "/"), .headers = one, .header_count = 1};
+        const char *why = NULL;
+        assert_int_equal (zc_http_request_check (&req, &why), -1);
+        assert_non_null (why);
+        assert_int_equal (zc_http_start (f->http, &req, NULL), -1);
+    }
+    const char *bad_resolve[] = {"host:80", "host 80:1.2.3.4", "h:1:2\r\n", "-h:80", ":80:1.2.3.4"};
+    for (size_t i = 0; i < sizeof bad_resolve / sizeof bad_resolve[0]; i++) {
+        const char *one[] = {bad_resolve[i]};
+        zc_http_request_t req = {.url = s_url (f, "/"), .resolve = one, .resolve_count = 1};
+        assert_int_equal (zc_http_request_check (&req, NULL), -1);
+        assert_int_equal (zc_http_start (f->http, &req, NULL), -1);
+    }
+    const char *good[] = {"X-Ok: 1", "Empty:", "A-B_c: x:y"};
+    const char *resolve[] = {"example.test:80:127.0.0.1", "[::1]:443:::1"};
+    zc_http_request_t req = {.url = s_url (f, "/"),
+                             .headers = good,
+                             .header_count = 3,
+                             .resolve = resolve,
+                             .resolve_count = 2};
+    assert_int_equal (zc_http_request_check (&req, NULL), 0);
+    assert_int_equal (zc_http_active (f->http), 0);
+}
+
+static void
+test_resolve (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    const char *port = strrchr (site, ':') + 1;
+    char url[128], entry[128];
+    snprintf (url, sizeof url, "http://made-up-name.invalid:%s/p/1.html", port);
+    snprintf (entry, sizeof entry, "made-up-name.invalid:%s:127.0.0.1", port);
+    const char *resolve[] = {entry};
+    zc_http_request_t req = {
+        .url = url, .allow_private = true, .resolve = resolve, .resolve_count = 1};
+    assert_int_equal (zc_http_start (f->http, &req, (void *)1), 0);
+    //  The SSRF guard still sees the resolved (loopback) address
+    zc_http_request_t guarded = {.url = url, .resolve = resolve, .resolve_count = 1};
+    assert_int_equal (zc_http_start (f->http, &guarded, (void *)2), 0);
+    s_run (f, 2);
+    copy_t *ok = s_result_for (f, 1);
+    assert_int_equal (ok->status, ZC_HTTP_OK);
+    assert_int_equal (ok->http_status, 200);
+    assert_non_null (strstr (ok->body, "</html>"));
+    assert_int_equal (s_result_for (f, 2)->status, ZC_HTTP_BLOCKED);
+}
+
+static void
+test_retry_after (void **state)
+{
+    fixture_t *f = *state;
+    int port = 0;
+    struct MHD_Daemon *d = s_inline_start (&port);
+    s_inline_get (f, port, "/429/7", 1);
+    s_inline_get (f, port, "/503/0", 2);
+    s_inline_get (f, port, "/503/999999999999", 3);
+    s_inline_get (f, port, "/429-date", 4);
+    s_inline_get (f, port, "/429-past", 5);
+    s_inline_get (f, port, "/429/", 6);
+    s_inline_get (f, port, "/429/soon", 7);
+    s_inline_get (f, port, "/200-with-retry", 8);
+    s_inline_get (f, port, "/429/12abc", 9);
+    s_run (f, 9);
+    MHD_stop_daemon (d);
+    assert_int_equal (s_result_for (f, 1)->http_status, 429);
+    assert_int_equal (s_result_for (f, 1)->status, ZC_HTTP_OK);
+    assert_int_equal (s_result_for (f, 1)->retry_after_ms, 7000);
+    assert_int_equal (s_result_for (f, 2)->http_status, 503);
+    assert_int_equal (s_result_for (f, 2)->retry_after_ms, 0);
+    assert_int_equal (s_result_for (f, 3)->retry_after_ms, ZC_HTTP_MAX_RETRY_AFTER_MS);
+    uint32_t date_ms = s_result_for (f, 4)->retry_after_ms;
+    assert_true (date_ms > 100000 && date_ms <= 120000);
+    assert_int_equal (s_result_for (f, 5)->retry_after_ms, 0);
+    assert_int_equal (s_result_for (f, 6)->retry_after_ms, 0);
+    assert_int_equal (s_result_for (f, 7)->retry_after_ms, 0);
+    assert_int_equal (s_result_for (f, 8)->retry_after_ms, 0); //  only for 429/503
+    assert_int_equal (s_result_for (f, 9)->retry_after_ms, 0);
+}
+
+static void
+test_cut_mid_body (void **state)
+{
+    fixture_t *f = *state;
+    int port = 0;
+    struct MHD_Daemon *d = s_inline_start (&port);
+    s_inline_get (f, port, "/cut", 1);
+    s_run (f, 1);
+    MHD_stop_daemon (d);
+    copy_t *c = &f->results[0];
+    assert_int_equal (c->status, ZC_HTTP_NETWORK);
+    assert_string_equal (zc_http_status_str (c->status), "network");
+    assert_int_equal (c->http_status, 0);
+    assert_null (c->body);
+}
+
 int
 main (void)
 {
@@ -419,6 +659,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bad_urls, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_private_blocked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_destroy_aborts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_request_headers_sent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_request_check, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_resolve, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_retry_after, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cut_mid_body, s_setup, s_teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     curl_global_cleanup ();
