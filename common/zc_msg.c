@@ -18,6 +18,10 @@
       NUL-terminated string copies and our arrays of structs all live in it,
       so zc_msg_destroy is one zone free (plus the PAGE body frame, which is
       kept zero-copy).
+    - Fields marked optional (S_OPT*) were added after v1 shipped: absent on
+      the wire they decode as 0 / false / "" / empty, and encoders omit them
+      while they hold that zero value, so older peers and the golden vectors
+      see exactly the v1 bytes. Present, they must have the right type.
 */
 #include "zc_msg.h"
 
@@ -29,8 +33,8 @@
 #include <string.h>
 #include <zmq.h>
 
-//  Deepest container nesting accepted (v1 messages need 4; msgpack-c's own
-//  unpacker stack is 32 deep).
+//  Deepest container nesting accepted (v1 messages need 5: header, jobs,
+//  job, rules, rule; msgpack-c's own unpacker stack is 32 deep).
 #define S_MAX_DEPTH 16
 
 //  ---------------------------------------------------------------------
@@ -49,6 +53,7 @@ typedef enum {
     S_ARRAY,   //  T * + size_t, msgpack array of maps (schema sub)
     S_MAP,     //  embedded struct, msgpack map (schema sub)
     S_KIND,    //  zc_job_kind_t, msgpack str "page" / "robots"
+    S_TAKE,    //  zc_take_t, msgpack str "text" / "html" / "attr"
 } s_kind_t;
 
 typedef struct s_schema s_schema_t;
@@ -60,6 +65,7 @@ typedef struct {
     size_t offset;       //  of the field (pointer for S_BIN/S_STRS/S_FIELDS/S_ARRAY)
     size_t count_offset; //  of the size_t count (S_BIN/S_STRS/S_FIELDS/S_ARRAY)
     const s_schema_t *sub;
+    bool optional; //  may be absent (decodes as zero); omitted when zero
 } s_field_t;
 
 struct s_schema {
@@ -70,19 +76,31 @@ struct s_schema {
 
 #define S_FIELD(k, kind, type, member)                                                             \
     {                                                                                              \
-        k, sizeof (k) - 1, kind, offsetof (type, member), 0, NULL                                  \
+        k, sizeof (k) - 1, kind, offsetof (type, member), 0, NULL, false                           \
     }
 #define S_FIELD_N(k, kind, type, member, count)                                                    \
     {                                                                                              \
-        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), NULL             \
+        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), NULL, false      \
     }
 #define S_FIELD_SUB(k, kind, type, member, count, sub)                                             \
     {                                                                                              \
-        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), &sub             \
+        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), &sub, false      \
     }
 #define S_FIELD_MAP(k, type, member, sub)                                                          \
     {                                                                                              \
-        k, sizeof (k) - 1, S_MAP, offsetof (type, member), 0, &sub                                 \
+        k, sizeof (k) - 1, S_MAP, offsetof (type, member), 0, &sub, false                          \
+    }
+#define S_OPT(k, kind, type, member)                                                               \
+    {                                                                                              \
+        k, sizeof (k) - 1, kind, offsetof (type, member), 0, NULL, true                            \
+    }
+#define S_OPT_N(k, kind, type, member, count)                                                      \
+    {                                                                                              \
+        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), NULL, true       \
+    }
+#define S_OPT_SUB(k, kind, type, member, count, sub)                                               \
+    {                                                                                              \
+        k, sizeof (k) - 1, kind, offsetof (type, member), offsetof (type, count), &sub, true       \
     }
 #define S_SCHEMA(name, type, table)                                                                \
     static const s_schema_t name = {table, sizeof (table) / sizeof (table[0]), sizeof (type)}
@@ -94,8 +112,27 @@ static const s_field_t s_fetch_opts_fields[] = {
     S_FIELD ("max_redirects", S_U32, zc_fetch_opts_t, max_redirects),
     S_FIELD ("allow_private", S_BOOL, zc_fetch_opts_t, allow_private),
     S_FIELD ("user_agent", S_STR, zc_fetch_opts_t, user_agent),
+    S_OPT_N ("headers", S_STRS, zc_fetch_opts_t, headers, header_count),
+    S_OPT_N ("resolve", S_STRS, zc_fetch_opts_t, resolve, resolve_count),
 };
 S_SCHEMA (s_fetch_opts_schema, zc_fetch_opts_t, s_fetch_opts_fields);
+
+static const s_field_t s_robots_rule_fields[] = {
+    S_FIELD ("allow", S_BOOL, zc_robots_rule_t, allow),
+    S_FIELD ("path", S_STR, zc_robots_rule_t, path),
+};
+S_SCHEMA (s_robots_rule_schema, zc_robots_rule_t, s_robots_rule_fields);
+
+static const s_field_t s_extract_rule_fields[] = {
+    S_FIELD ("name", S_STR, zc_extract_rule_t, name),
+    S_FIELD ("selector", S_STR, zc_extract_rule_t, selector),
+    S_OPT ("xpath", S_BOOL, zc_extract_rule_t, xpath),
+    S_OPT ("take", S_TAKE, zc_extract_rule_t, take),
+    S_OPT ("attr", S_STR, zc_extract_rule_t, attr),
+    S_OPT ("all", S_BOOL, zc_extract_rule_t, all),
+    S_OPT ("regex", S_STR, zc_extract_rule_t, regex),
+};
+S_SCHEMA (s_extract_rule_schema, zc_extract_rule_t, s_extract_rule_fields);
 
 static const s_field_t s_job_fields[] = {
     S_FIELD ("crawl", S_STR, zc_job_t, crawl),
@@ -106,6 +143,9 @@ static const s_field_t s_job_fields[] = {
     S_FIELD ("attempt", S_U32, zc_job_t, attempt),
     S_FIELD ("deadline_ms", S_U64, zc_job_t, deadline_ms),
     S_FIELD_MAP ("opts", zc_job_t, opts, s_fetch_opts_schema),
+    S_OPT ("redirects", S_U32, zc_job_t, redirects),
+    S_OPT_SUB ("robots", S_ARRAY, zc_job_t, robots, robots_count, s_robots_rule_schema),
+    S_OPT_SUB ("rules", S_ARRAY, zc_job_t, rules, rule_count, s_extract_rule_schema),
 };
 S_SCHEMA (s_job_schema, zc_job_t, s_job_fields);
 
@@ -115,6 +155,21 @@ static const s_field_t s_crawl_opts_fields[] = {
     S_FIELD ("host_concurrency", S_U32, zc_crawl_opts_t, host_concurrency),
     S_FIELD ("host_delay_ms", S_U32, zc_crawl_opts_t, host_delay_ms),
     S_FIELD_MAP ("fetch", zc_crawl_opts_t, fetch, s_fetch_opts_schema),
+    S_OPT ("impolite", S_BOOL, zc_crawl_opts_t, impolite),
+    S_OPT ("crawl_delay_cap_ms", S_U32, zc_crawl_opts_t, crawl_delay_cap_ms),
+    S_OPT ("ignore_robots", S_BOOL, zc_crawl_opts_t, ignore_robots),
+    S_OPT ("robots_cache_ms", S_U32, zc_crawl_opts_t, robots_cache_ms),
+    S_OPT ("max_attempts", S_U32, zc_crawl_opts_t, max_attempts),
+    S_OPT ("retry_base_ms", S_U32, zc_crawl_opts_t, retry_base_ms),
+    S_OPT_N ("allowed_hosts", S_STRS, zc_crawl_opts_t, allowed_hosts, allowed_host_count),
+    S_OPT_N ("allowed_domains", S_STRS, zc_crawl_opts_t, allowed_domains, allowed_domain_count),
+    S_OPT_N ("include", S_STRS, zc_crawl_opts_t, include, include_count),
+    S_OPT_N ("exclude", S_STRS, zc_crawl_opts_t, exclude, exclude_count),
+    S_OPT ("max_pages_per_host", S_U64, zc_crawl_opts_t, max_pages_per_host),
+    S_OPT ("max_url_bytes", S_U32, zc_crawl_opts_t, max_url_bytes),
+    S_OPT ("max_path_segments", S_U32, zc_crawl_opts_t, max_path_segments),
+    S_OPT ("max_segment_repeats", S_U32, zc_crawl_opts_t, max_segment_repeats),
+    S_OPT_SUB ("rules", S_ARRAY, zc_crawl_opts_t, rules, rule_count, s_extract_rule_schema),
 };
 S_SCHEMA (s_crawl_opts_schema, zc_crawl_opts_t, s_crawl_opts_fields);
 
@@ -194,6 +249,8 @@ static const s_field_t s_fetch_failed_fields[] = {
     S_FIELD ("status", S_U32, zc_fetch_failed_t, status),
     S_FIELD ("location", S_STR, zc_fetch_failed_t, location),
     S_FIELD ("fetched_at_ms", S_U64, zc_fetch_failed_t, fetched_at_ms),
+    S_OPT ("retry_after_ms", S_U32, zc_fetch_failed_t, retry_after_ms),
+    S_OPT ("redirects", S_U32, zc_fetch_failed_t, redirects),
 };
 S_SCHEMA (s_fetch_failed_schema, zc_fetch_failed_t, s_fetch_failed_fields);
 
@@ -225,6 +282,7 @@ S_SCHEMA (s_robots_schema, zc_robots_t, s_robots_fields);
 
 static const s_field_t s_page_fields[] = {
     S_META_FIELDS (zc_page_t),
+    S_OPT_SUB ("rules", S_ARRAY, zc_page_t, rules, rule_count, s_extract_rule_schema),
 };
 S_SCHEMA (s_page_schema, zc_page_t, s_page_fields);
 
@@ -235,6 +293,10 @@ static const s_field_t s_result_fields[] = {
     S_FIELD_N ("fields", S_FIELDS, zc_result_t, fields, field_count),
     S_FIELD ("parse_error", S_STR_NIL, zc_result_t, parse_error),
     S_FIELD ("body_bytes", S_U64, zc_result_t, body_bytes),
+    S_OPT ("canonical", S_STR, zc_result_t, canonical),
+    S_OPT ("noindex", S_BOOL, zc_result_t, noindex),
+    S_OPT ("nofollow", S_BOOL, zc_result_t, nofollow),
+    S_OPT ("charset", S_STR, zc_result_t, charset),
 };
 S_SCHEMA (s_result_schema, zc_result_t, s_result_fields);
 
@@ -347,6 +409,75 @@ s_pack_str (msgpack_packer *pk, const char *s)
 
 static void s_pack_schema (msgpack_packer *pk, const s_schema_t *schema, const char *base);
 
+static const char *
+s_take_str (zc_take_t take)
+{
+    switch (take) {
+    case ZC_TAKE_TEXT:
+        return "text";
+    case ZC_TAKE_HTML:
+        return "html";
+    case ZC_TAKE_ATTR:
+        return "attr";
+    }
+    return NULL;
+}
+
+//  True if the field at BASE holds its zero value (0, false, NULL or "",
+//  an empty array or map, take "text").
+static bool
+s_field_is_zero (const s_field_t *f, const char *base)
+{
+    const char *p = base + f->offset;
+    size_t count = 0;
+    if (f->kind == S_BIN || f->kind == S_STRS || f->kind == S_FIELDS || f->kind == S_ARRAY)
+        memcpy (&count, base + f->count_offset, sizeof count);
+    switch (f->kind) {
+    case S_U32:
+        return *(const uint32_t *)p == 0;
+    case S_U64:
+        return *(const uint64_t *)p == 0;
+    case S_I32:
+        return *(const int32_t *)p == 0;
+    case S_BOOL:
+        return !*(const bool *)p;
+    case S_STR:
+    case S_STR_NIL: {
+        const char *s = *(const char *const *)p;
+        return !s || !*s;
+    }
+    case S_BIN:
+    case S_STRS:
+    case S_FIELDS:
+    case S_ARRAY:
+        return count == 0;
+    case S_MAP:
+        return false;
+    case S_KIND:
+        return *(const zc_job_kind_t *)p == ZC_JOB_PAGE;
+    case S_TAKE:
+        return *(const zc_take_t *)p == ZC_TAKE_TEXT;
+    }
+    return false;
+}
+
+//  Optional fields are left out while they hold their zero value.
+static bool
+s_field_sent (const s_field_t *f, const char *base)
+{
+    return !f->optional || !s_field_is_zero (f, base);
+}
+
+static size_t
+s_sent_count (const s_schema_t *schema, const char *base)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < schema->field_count; i++)
+        if (s_field_sent (&schema->fields[i], base))
+            n++;
+    return n;
+}
+
 static void
 s_pack_field (msgpack_packer *pk, const s_field_t *f, const char *base)
 {
@@ -428,15 +559,23 @@ s_pack_field (msgpack_packer *pk, const s_field_t *f, const char *base)
         s_pack_str (pk, kind == ZC_JOB_ROBOTS ? "robots" : "page");
         break;
     }
+    case S_TAKE: {
+        const char *take = s_take_str (*(const zc_take_t *)p);
+        assert (take);
+        s_pack_str (pk, take);
+        break;
+    }
     }
 }
 
 static void
 s_pack_schema (msgpack_packer *pk, const s_schema_t *schema, const char *base)
 {
-    msgpack_pack_map (pk, schema->field_count);
+    msgpack_pack_map (pk, s_sent_count (schema, base));
     for (size_t i = 0; i < schema->field_count; i++) {
         const s_field_t *f = &schema->fields[i];
+        if (!s_field_sent (f, base))
+            continue;
         msgpack_pack_str (pk, f->key_len);
         msgpack_pack_str_body (pk, f->key, f->key_len);
         s_pack_field (pk, f, base);
@@ -476,16 +615,18 @@ s_encode_header (const zc_msg_t *msg, msgpack_sbuffer *sbuf)
     const s_type_t *type = &s_types[msg->type];
     msgpack_packer pk;
     msgpack_packer_init (&pk, sbuf, s_sbuffer_write);
-    msgpack_pack_map (&pk, 2 + type->schema->field_count);
+    const char *base = (const char *)msg + offsetof (zc_msg_t, hello);
+    msgpack_pack_map (&pk, 2 + s_sent_count (type->schema, base));
     msgpack_pack_str (&pk, 1);
     msgpack_pack_str_body (&pk, "v", 1);
     msgpack_pack_uint32 (&pk, ZC_PROTOCOL_VERSION);
     msgpack_pack_str (&pk, 1);
     msgpack_pack_str_body (&pk, "t", 1);
     s_pack_str (&pk, type->name);
-    const char *base = (const char *)msg + offsetof (zc_msg_t, hello);
     for (size_t i = 0; i < type->schema->field_count; i++) {
         const s_field_t *f = &type->schema->fields[i];
+        if (!s_field_sent (f, base))
+            continue;
         msgpack_pack_str (&pk, f->key_len);
         msgpack_pack_str_body (&pk, f->key, f->key_len);
         s_pack_field (&pk, f, base);
@@ -905,13 +1046,24 @@ s_decode_field (msgpack_zone *zone, const s_field_t *f, const msgpack_object *v,
         else
             return false;
         return true;
+    case S_TAKE:
+        if (s_key_is (v, "text", 4))
+            *(zc_take_t *)p = ZC_TAKE_TEXT;
+        else if (s_key_is (v, "html", 4))
+            *(zc_take_t *)p = ZC_TAKE_HTML;
+        else if (s_key_is (v, "attr", 4))
+            *(zc_take_t *)p = ZC_TAKE_ATTR;
+        else
+            return false;
+        return true;
     }
     return false;
 }
 
 //  Decodes map OBJ into the struct at BASE (zeroed by the caller) following
-//  SCHEMA. Unknown keys are ignored; a duplicate, missing (unless nil-able)
-//  or wrongly typed known key fails.
+//  SCHEMA. Unknown keys are ignored; a duplicate, missing (unless nil-able
+//  or optional) or wrongly typed known key fails. An absent optional string
+//  decodes as "" (other absent fields stay zero).
 static bool
 s_decode_map (msgpack_zone *zone, const msgpack_object *obj, const s_schema_t *schema, char *base)
 {
@@ -935,9 +1087,15 @@ s_decode_map (msgpack_zone *zone, const msgpack_object *obj, const s_schema_t *s
             break;
         }
     }
-    for (size_t j = 0; j < schema->field_count; j++)
-        if (!(seen & (1u << j)) && schema->fields[j].kind != S_STR_NIL)
+    for (size_t j = 0; j < schema->field_count; j++) {
+        const s_field_t *f = &schema->fields[j];
+        if ((seen & (1u << j)) || f->kind == S_STR_NIL)
+            continue;
+        if (!f->optional)
             return false;
+        if (f->kind == S_STR)
+            *(const char **)(base + f->offset) = "";
+    }
     return true;
 }
 
