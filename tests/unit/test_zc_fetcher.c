@@ -706,6 +706,57 @@ test_rules_headers_resolve (void **state)
     assert_int_equal (zc_testsite_hits (f->site) - hits_before, 3);
 }
 
+//  The test site's scenario hosts, reached through resolve overrides:
+//  Retry-After reaches FETCH_FAILED, a reset mid-body is "network", and a
+//  same-host hop into a disallowed path is refused.
+static void
+test_scenario_hosts (void **state)
+{
+    fixture_t *f = *state;
+    const char *port = strrchr (zc_testsite_url (f->site), ':') + 1;
+    char flaky[128], polite[128], flaky_entry[128], polite_entry[128];
+    snprintf (flaky, sizeof flaky, "http://flaky.test:%s", port);
+    snprintf (polite, sizeof polite, "http://polite.test:%s", port);
+    snprintf (flaky_entry, sizeof flaky_entry, "flaky.test:%s:127.0.0.1", port);
+    snprintf (polite_entry, sizeof polite_entry, "polite.test:%s:127.0.0.1", port);
+    const char *resolve[] = {flaky_entry, polite_entry};
+    static const zc_robots_rule_t rules[] = {{false, "/private/"}};
+
+    job_t *retry = s_add_job (f, flaky, "/retry-after");
+    job_t *date = s_add_job (f, flaky, "/429-date");
+    job_t *always = s_add_job (f, flaky, "/always-503");
+    job_t *reset = s_add_job (f, flaky, "/reset");
+    job_t *hop = s_add_job (f, polite, "/go-private");
+    hop->robots = rules;
+    hop->robots_count = 1;
+    for (size_t i = 0; i < f->job_count; i++) {
+        f->jobs[i].opts.resolve = resolve;
+        f->jobs[i].opts.resolve_count = 2;
+    }
+    s_start_fetcher (f, 8);
+    s_send_welcome (f, 1);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+
+    assert_int_equal (retry->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (retry->reason, "http");
+    assert_int_equal (retry->status, 503);
+    assert_int_equal (retry->retry_after_ms, 1000);
+    assert_int_equal (date->type, ZC_MSG_FETCH_FAILED);
+    assert_int_equal (date->status, 429);
+    assert_true (date->retry_after_ms > 0 && date->retry_after_ms <= 2000);
+    assert_int_equal (always->type, ZC_MSG_FETCH_FAILED);
+    assert_int_equal (always->status, 503);
+    assert_int_equal (always->retry_after_ms, 0);
+    assert_int_equal (reset->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (reset->reason, "network");
+    assert_int_equal (hop->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (hop->reason, "robots");
+    char want[256];
+    snprintf (want, sizeof want, "%s/private/x.html", polite);
+    assert_string_equal (hop->location, want);
+}
+
 static void
 test_bad_start (void **state)
 {
@@ -730,6 +781,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_shutdown_mid_transfer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redirects_robots_and_counts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rules_headers_resolve, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_scenario_hosts, s_setup, s_teardown),
         cmocka_unit_test (test_bad_start),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
