@@ -1,18 +1,26 @@
-/*  zc_html — links and title of one HTML page, libxml2 SAX (no DOM).
+/*  zc_html — links, title and robots hints of one HTML page, from
+    libxml2's SAX events.
 
     The SAX callbacks only collect: raw href/src values (copied, in document
-    order), the first <base href>, and the text of the first <title>.
-    Resolution happens once at the end, against the final base, because a
-    browser applies <base href> to the whole document, including links that
-    come before it. Each link is then one zc_url dup+set+get, and a zhashx
-    (keys borrowed from the result array) drops duplicates in order.
+    order), the first <base href>, the text of the first <title>, the first
+    <link rel=canonical> and <meta name=robots> flags. Resolution happens
+    once at the end, against the final base, because a browser applies
+    <base href> to the whole document, including links that come before it.
+    Each link is then one zc_url dup+set+get, and a zhashx (keys borrowed
+    from the result array) drops duplicates in order.
 
-    Encoding: with a charset from the HTTP header we switch the input to it
-    before parsing (libxml2 then ignores <meta charset>, as browsers do);
-    without one, a body that is valid UTF-8 is declared UTF-8 by us (libxml2
-    2.9 would decode it as ISO-8859-1), else libxml2 sniffs the BOM and
-    <meta>, falling back to ISO-8859-1. SAX callbacks always get UTF-8; the
-    title is still sanitised, since the output ends up in JSON.
+    Two modes share the collectors: plain SAX (no DOM, the fast path for
+    pages without extraction rules) and DOM, where libxml2's own tree
+    builder callbacks run and then ours, so both see the very same events
+    and give the same links and title.
+
+    Encoding: we decode the body to UTF-8 ourselves before libxml2 sees it
+    (BOM, HTTP charset, <meta> prescan, valid UTF-8, windows-1252; iconv with
+    U+FFFD for undecodable bytes) and tell libxml2 it is UTF-8 and to ignore
+    <meta charset>. libxml2 2.9's own switching on <meta> happens mid-stream
+    and on invalid bytes it silently changes to ISO-8859-1, so neither the
+    result nor the charset it used would be reliable. A page that is already
+    valid UTF-8 (the common case) is parsed in place, without a copy.
 
     Untrusted input bounds: the title keeps at most ZC_HTML_TITLE_MAX_BYTES,
     a page yields at most ZC_HTML_MAX_LINKS links and ZC_HTML_MAX_LINK_BYTES
@@ -22,10 +30,14 @@
 #include "zc_html.h"
 
 #include "zc_url.h"
+#include "zc_utf8.h"
 #include "zc_util.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <iconv.h>
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <limits.h>
@@ -36,13 +48,293 @@
 #define ZC_HTML_TITLE_MAX_BYTES 2048
 #define ZC_HTML_MAX_LINKS 20000
 #define ZC_HTML_MAX_LINK_BYTES (4u * 1024 * 1024)
+#define ZC_HTML_META_PRESCAN_BYTES 4096
+
+//  ---------------------------------------------------------------------
+//  Decoding to UTF-8
+
+typedef struct {
+    const char *text; //  UTF-8 to parse: into the body, or owned
+    size_t size;
+    char *owned;                                 //  owned decoded copy, or NULL
+    char charset[ZC_HTML_CHARSET_MAX_BYTES + 1]; //  what it was decoded from
+} s_decoded_t;
+
+static bool
+s_is_space (char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+//  Lowercased, trimmed charset label LABEL (LEN bytes) in NAME, with the
+//  browser aliases applied (ISO-8859-1 and ASCII are windows-1252, utf8 is
+//  utf-8, utf-16 is utf-16le). False if it is not a plausible name.
+static bool
+s_label_normalise (const char *label, size_t len, char *name)
+{
+    while (len > 0 && (s_is_space (*label) || *label == '"' || *label == '\'')) {
+        label++;
+        len--;
+    }
+    while (len > 0 &&
+           (s_is_space (label[len - 1]) || label[len - 1] == '"' || label[len - 1] == '\''))
+        len--;
+    if (len == 0 || len > ZC_HTML_CHARSET_MAX_BYTES)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = label[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == ':'))
+            return false;
+        name[i] = c;
+    }
+    name[len] = 0;
+    const char *windows_1252[] = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1",
+                                  "us-ascii",   "ascii",     "iso-ir-100", "cp819",  "ibm819",
+                                  "cp1252",     "x-cp1252",  "csisolatin1"};
+    for (size_t i = 0; i < sizeof windows_1252 / sizeof windows_1252[0]; i++)
+        if (streq (name, windows_1252[i]))
+            strcpy (name, "windows-1252");
+    if (streq (name, "utf8") || streq (name, "unicode-1-1-utf-8"))
+        strcpy (name, "utf-8");
+    if (streq (name, "utf-16") || streq (name, "unicode"))
+        strcpy (name, "utf-16le");
+    return true;
+}
+
+static void
+s_decoded_utf8 (const char *body, size_t size, s_decoded_t *out)
+{
+    strcpy (out->charset, "utf-8");
+    if (zc_utf8_valid (body, size)) {
+        out->text = body;
+        out->size = size;
+    } else {
+        out->owned = zc_utf8_sanitise (body, size, &out->size);
+        out->text = out->owned;
+    }
+}
+
+//  Decodes BODY from charset NAME (normalised) into OUT. Returns 0, or -1
+//  if iconv does not know NAME (OUT untouched).
+static int
+s_decode_as (const char *body, size_t size, const char *name, s_decoded_t *out)
+{
+    if (streq (name, "utf-8")) {
+        s_decoded_utf8 (body, size, out);
+        return 0;
+    }
+    iconv_t cd = iconv_open ("UTF-8", name);
+    if (cd == (iconv_t)-1)
+        return -1;
+    //  Undecodable input is skipped a code unit at a time.
+    size_t unit = strncmp (name, "utf-16", 6) == 0 ? 2 : strncmp (name, "utf-32", 6) == 0 ? 4 : 1;
+    size_t alloc = size * 2 + 16;
+    char *buffer = zc_malloc (alloc);
+    char *in = (char *)body;
+    size_t in_left = size;
+    size_t len = 0;
+    while (in_left > 0) {
+        if (alloc - len < 16) {
+            alloc *= 2;
+            buffer = realloc (buffer, alloc);
+            if (!buffer) {
+                fprintf (stderr, "zcrawl: out of memory\n");
+                abort ();
+            }
+        }
+        char *outp = buffer + len;
+        size_t out_left = alloc - len - 1;
+        size_t rc = iconv (cd, &in, &in_left, &outp, &out_left);
+        len = (size_t)(outp - buffer);
+        if (rc != (size_t)-1 || errno == E2BIG)
+            continue; //  done, or grow and go on
+        if (alloc - len < 8)
+            continue; //  make room for the replacement first
+        memcpy (buffer + len, "\xef\xbf\xbd", 3);
+        len += 3;
+        if (errno != EILSEQ) //  EINVAL: truncated sequence at the end
+            break;
+        size_t skip = unit < in_left ? unit : in_left;
+        in += skip;
+        in_left -= skip;
+        (void)iconv (cd, NULL, NULL, NULL, NULL); //  reset shift state
+    }
+    iconv_close (cd);
+    buffer[len] = 0;
+    //  iconv's output is UTF-8, but be certain: it ends up in JSON.
+    if (!zc_utf8_valid (buffer, len)) {
+        char *clean = zc_utf8_sanitise (buffer, len, &len);
+        free (buffer);
+        buffer = clean;
+    }
+    out->owned = buffer;
+    out->text = buffer;
+    out->size = len;
+    snprintf (out->charset, sizeof out->charset, "%s", name);
+    return 0;
+}
+
+static bool
+s_name_is (const char *name, size_t len, const char *expected)
+{
+    return strlen (expected) == len && strncasecmp (name, expected, len) == 0;
+}
+
+//  The charset named in a <meta content="text/html; charset=X"> value.
+static bool
+s_content_charset (const char *content, char *name)
+{
+    for (const char *p = content; *p; p++) {
+        if (strncasecmp (p, "charset", 7) != 0)
+            continue;
+        p += 7;
+        while (s_is_space (*p))
+            p++;
+        if (*p != '=') {
+            p--; //  the loop steps over the character that was not '='
+            continue;
+        }
+        p++;
+        while (s_is_space (*p))
+            p++;
+        char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
+        size_t len = quote ? strcspn (p, quote == '"' ? "\"" : "'") : strcspn (p, "; \t\r\n\f");
+        return s_label_normalise (p, len, name);
+    }
+    return false;
+}
+
+//  Reads the attributes of a <meta> tag from P (after "<meta") up to END;
+//  sets *FOUND and NAME if it declares a charset. Returns where it stopped.
+static const char *
+s_meta_tag (const char *p, const char *end, char *name, bool *found)
+{
+    char content[512] = "";
+    bool http_equiv = false, has_content = false;
+    while (p < end) {
+        while (p < end && (s_is_space (*p) || *p == '/'))
+            p++;
+        if (p >= end || *p == '>')
+            break;
+        const char *attr = p;
+        while (p < end && !s_is_space (*p) && *p != '=' && *p != '>' && *p != '/')
+            p++;
+        size_t attr_len = (size_t)(p - attr);
+        while (p < end && s_is_space (*p))
+            p++;
+        const char *value = p;
+        size_t value_len = 0;
+        if (p < end && *p == '=') {
+            p++;
+            while (p < end && s_is_space (*p))
+                p++;
+            if (p < end && (*p == '"' || *p == '\'')) {
+                char quote = *p++;
+                value = p;
+                while (p < end && *p != quote)
+                    p++;
+                value_len = (size_t)(p - value);
+                if (p < end)
+                    p++;
+            } else {
+                value = p;
+                while (p < end && !s_is_space (*p) && *p != '>')
+                    p++;
+                value_len = (size_t)(p - value);
+            }
+        }
+        if (attr_len == 0) {
+            p++; //  a stray '=': step over it
+            continue;
+        }
+        if (s_name_is (attr, attr_len, "charset")) {
+            *found = s_label_normalise (value, value_len, name);
+            if (*found)
+                return p;
+        } else if (s_name_is (attr, attr_len, "http-equiv"))
+            http_equiv = s_name_is (value, value_len, "content-type");
+        else if (s_name_is (attr, attr_len, "content") && value_len < sizeof content) {
+            memcpy (content, value, value_len);
+            content[value_len] = 0;
+            has_content = true;
+        }
+    }
+    if (http_equiv && has_content)
+        *found = s_content_charset (content, name);
+    return p;
+}
+
+//  The charset a <meta> in the first bytes of BODY declares, in NAME.
+static bool
+s_meta_charset (const char *body, size_t size, char *name)
+{
+    const char *p = body;
+    const char *end =
+        body + (size < ZC_HTML_META_PRESCAN_BYTES ? size : ZC_HTML_META_PRESCAN_BYTES);
+    while (p < end && (p = memchr (p, '<', (size_t)(end - p))) != NULL) {
+        size_t left = (size_t)(end - p);
+        if (left >= 4 && memcmp (p, "<!--", 4) == 0) {
+            const char *close = NULL;
+            for (const char *q = p + 4; q + 3 <= end && !close; q++)
+                if (memcmp (q, "-->", 3) == 0)
+                    close = q;
+            if (!close)
+                return false;
+            p = close + 3;
+        } else if (left >= 6 && strncasecmp (p, "<meta", 5) == 0 &&
+                   (s_is_space (p[5]) || p[5] == '/')) {
+            bool found = false;
+            p = s_meta_tag (p + 5, end, name, &found);
+            if (found)
+                return true;
+        } else
+            p++;
+    }
+    return false;
+}
+
+//  Decides the charset and decodes BODY to UTF-8 (see the top comment).
+static void
+s_decode (const char *body, size_t size, const char *header_charset, s_decoded_t *out)
+{
+    const unsigned char *b = (const unsigned char *)body;
+    char name[ZC_HTML_CHARSET_MAX_BYTES + 1];
+    if (size >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) {
+        s_decoded_utf8 (body + 3, size - 3, out);
+        return;
+    }
+    if (size >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff)) &&
+        s_decode_as (body + 2, size - 2, b[0] == 0xff ? "utf-16le" : "utf-16be", out) == 0)
+        return;
+    if (header_charset && s_label_normalise (header_charset, strlen (header_charset), name) &&
+        s_decode_as (body, size, name, out) == 0)
+        return;
+    if (s_meta_charset (body, size, name)) {
+        //  A page that could read its own <meta> is ASCII-compatible.
+        if (strncmp (name, "utf-16", 6) == 0 || strncmp (name, "utf-32", 6) == 0)
+            strcpy (name, "utf-8");
+        if (s_decode_as (body, size, name, out) == 0)
+            return;
+    }
+    if (zc_utf8_valid (body, size) || s_decode_as (body, size, "windows-1252", out) != 0)
+        s_decoded_utf8 (body, size, out);
+}
+
+//  ---------------------------------------------------------------------
+//  Collecting from parse events
 
 typedef struct {
     char **hrefs; //  owned array of owned raw values, document order
     size_t href_count;
     size_t href_alloc;
-    size_t href_dropped; //  beyond ZC_HTML_MAX_LINKS
-    char *base_href;     //  owned; first <base href>, or NULL
+    size_t href_dropped;  //  beyond ZC_HTML_MAX_LINKS
+    char *base_href;      //  owned; first <base href>, or NULL
+    char *canonical_href; //  owned; first <link rel=canonical href>, or NULL
+    bool noindex;
+    bool nofollow;
     bool in_title;
     bool title_done;
     char title[ZC_HTML_TITLE_MAX_BYTES + 1]; //  raw title text
@@ -56,6 +348,7 @@ s_self_clear (self_t *self)
         free (self->hrefs[i]);
     free (self->hrefs);
     free (self->base_href);
+    free (self->canonical_href);
 }
 
 static void
@@ -89,15 +382,32 @@ s_attribute (const xmlChar **atts, const char *name)
     return NULL;
 }
 
-static void
-s_start_element (void *ctx, const xmlChar *xname, const xmlChar **atts)
+//  True if LIST (tokens separated by ASCII whitespace or commas) contains
+//  TOKEN, ignoring case.
+static bool
+s_has_token (const char *list, const char *token)
 {
-    self_t *self = ctx;
-    const char *name = (const char *)xname;
+    size_t token_len = strlen (token);
+    for (const char *p = list; p && *p;) {
+        while (*p && (s_is_space (*p) || *p == ','))
+            p++;
+        const char *start = p;
+        while (*p && !s_is_space (*p) && *p != ',')
+            p++;
+        if ((size_t)(p - start) == token_len && strncasecmp (start, token, token_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+s_collect_start (self_t *self, const char *name, const xmlChar **atts)
+{
     const char *value = NULL;
-    if (strcasecmp (name, "a") == 0 || strcasecmp (name, "area") == 0)
-        value = s_attribute (atts, "href");
-    else if (strcasecmp (name, "frame") == 0 || strcasecmp (name, "iframe") == 0)
+    if (strcasecmp (name, "a") == 0 || strcasecmp (name, "area") == 0) {
+        if (!s_has_token (s_attribute (atts, "rel"), "nofollow"))
+            value = s_attribute (atts, "href");
+    } else if (strcasecmp (name, "frame") == 0 || strcasecmp (name, "iframe") == 0)
         value = s_attribute (atts, "src");
     else if (strcasecmp (name, "base") == 0) {
         const char *href = s_attribute (atts, "href");
@@ -105,24 +415,35 @@ s_start_element (void *ctx, const xmlChar *xname, const xmlChar **atts)
             self->base_href = zc_strdup (href);
     } else if (strcasecmp (name, "title") == 0 && !self->title_done)
         self->in_title = true;
+    else if (strcasecmp (name, "meta") == 0) {
+        const char *meta_name = s_attribute (atts, "name");
+        const char *content = s_attribute (atts, "content");
+        if (meta_name && content && strcasecmp (meta_name, "robots") == 0) {
+            bool none = s_has_token (content, "none");
+            self->noindex = self->noindex || none || s_has_token (content, "noindex");
+            self->nofollow = self->nofollow || none || s_has_token (content, "nofollow");
+        }
+    } else if (strcasecmp (name, "link") == 0 && !self->canonical_href) {
+        const char *href = s_attribute (atts, "href");
+        if (href && s_has_token (s_attribute (atts, "rel"), "canonical"))
+            self->canonical_href = zc_strdup (href);
+    }
     if (value)
         s_add_href (self, value);
 }
 
 static void
-s_end_element (void *ctx, const xmlChar *xname)
+s_collect_end (self_t *self, const char *name)
 {
-    self_t *self = ctx;
-    if (self->in_title && strcasecmp ((const char *)xname, "title") == 0) {
+    if (self->in_title && strcasecmp (name, "title") == 0) {
         self->in_title = false;
         self->title_done = true;
     }
 }
 
 static void
-s_characters (void *ctx, const xmlChar *text, int len)
+s_collect_characters (self_t *self, const xmlChar *text, int len)
 {
-    self_t *self = ctx;
     if (!self->in_title || len <= 0)
         return;
     size_t room = ZC_HTML_TITLE_MAX_BYTES - self->title_len;
@@ -132,6 +453,56 @@ s_characters (void *ctx, const xmlChar *text, int len)
     self->title[self->title_len] = 0;
 }
 
+//  SAX callbacks get the parser context (userData is the context itself),
+//  whose _private is our self_t. The DOM variants first let libxml2's
+//  tree builder see the event.
+
+static void
+s_sax_start (void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    s_collect_start (((htmlParserCtxtPtr)ctx)->_private, (const char *)name, atts);
+}
+
+static void
+s_sax_end (void *ctx, const xmlChar *name)
+{
+    s_collect_end (((htmlParserCtxtPtr)ctx)->_private, (const char *)name);
+}
+
+static void
+s_sax_characters (void *ctx, const xmlChar *text, int len)
+{
+    s_collect_characters (((htmlParserCtxtPtr)ctx)->_private, text, len);
+}
+
+static void
+s_dom_start (void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    xmlSAX2StartElement (ctx, name, atts);
+    s_sax_start (ctx, name, atts);
+}
+
+static void
+s_dom_end (void *ctx, const xmlChar *name)
+{
+    xmlSAX2EndElement (ctx, name);
+    s_sax_end (ctx, name);
+}
+
+static void
+s_dom_characters (void *ctx, const xmlChar *text, int len)
+{
+    xmlSAX2Characters (ctx, text, len);
+    s_sax_characters (ctx, text, len);
+}
+
+static void
+s_dom_whitespace (void *ctx, const xmlChar *text, int len)
+{
+    xmlSAX2IgnorableWhitespace (ctx, text, len);
+    s_sax_characters (ctx, text, len);
+}
+
 static void
 s_silent_error (void *ctx, const char *msg, ...)
 {
@@ -139,38 +510,8 @@ s_silent_error (void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-//  Length of the valid UTF-8 sequence at S (N bytes available), or 0.
-static size_t
-s_utf8_sequence (const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
+//  ---------------------------------------------------------------------
+//  Results
 
 //  The title: ASCII whitespace runs collapsed to one space, trimmed,
 //  invalid UTF-8 replaced by U+FFFD (a truncated last character dropped).
@@ -193,7 +534,7 @@ s_title_finish (const self_t *self)
         if (space)
             out[len++] = ' ';
         space = false;
-        size_t seq = s_utf8_sequence (in + i, n - i);
+        size_t seq = zc_utf8_sequence (in + i, n - i);
         if (seq == 0) {
             //  A multi-byte character cut by the length cap is dropped.
             if (n == ZC_HTML_TITLE_MAX_BYTES && n - i < 4 && c >= 0xc2)
@@ -215,7 +556,8 @@ s_title_finish (const self_t *self)
     return out;
 }
 
-//  Resolves, canonicalises and deduplicates the collected hrefs into RESULT.
+//  Resolves, canonicalises and deduplicates the collected hrefs (unless
+//  the page says nofollow) and the canonical link into RESULT.
 static void
 s_resolve_links (self_t *self, const char *page_url, zc_html_result_t *result)
 {
@@ -226,13 +568,17 @@ s_resolve_links (self_t *self, const char *page_url, zc_html_result_t *result)
         else
             base = zc_url_base_new (self->base_href, NULL);
     }
+    if (self->canonical_href)
+        result->canonical = base ? zc_url_base_resolve (base, self->canonical_href, NULL)
+                                 : zc_url_canonical (self->canonical_href, NULL);
+    size_t count = self->nofollow ? 0 : self->href_count;
     zhashx_t *seen = zhashx_new ();
     zhashx_set_key_duplicator (seen, NULL); //  keys borrowed from result->links
     zhashx_set_key_destructor (seen, NULL);
-    result->links = zc_malloc ((self->href_count ? self->href_count : 1) * sizeof (char *));
-    result->skipped_links = self->href_dropped;
+    result->links = zc_malloc ((count ? count : 1) * sizeof (char *));
+    result->skipped_links = self->nofollow ? 0 : self->href_dropped;
     size_t total_bytes = 0;
-    for (size_t i = 0; i < self->href_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         //  Without a usable base only absolute hrefs can be resolved.
         char *link = base ? zc_url_base_resolve (base, self->hrefs[i], NULL)
                           : zc_url_canonical (self->hrefs[i], NULL);
@@ -257,106 +603,112 @@ s_resolve_links (self_t *self, const char *page_url, zc_html_result_t *result)
     zc_url_base_destroy (&base);
 }
 
-//  True if BODY has no UTF-16/32 BOM and is entirely valid UTF-8. Without
-//  a charset libxml2 2.9 decodes undeclared bytes as ISO-8859-1, which turns
-//  every undeclared UTF-8 page into mojibake; a body that validates as UTF-8
-//  is (all but certainly) UTF-8, so we say so before parsing.
-static bool
-s_body_is_utf8 (const char *body, size_t size)
-{
-    const unsigned char *p = (const unsigned char *)body;
-    if (size >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff)))
-        return false;
-    for (size_t i = 0; i < size;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t seq = s_utf8_sequence (p + i, size - i);
-        if (seq == 0)
-            return false;
-        i += seq;
-    }
-    return true;
-}
-
-//  Runs the SAX parse of BODY into SELF. Returns 0 or -1.
+//  Parses TEXT (valid UTF-8) into SELF with plain SAX, or, if DOC is not
+//  NULL, also building the DOM into *DOC. Returns 0 or -1.
 static int
-s_sax_parse (self_t *self, const char *body, size_t size, const char *charset)
+s_parse (self_t *self, const char *text, size_t size, xmlDocPtr *doc)
 {
     int length = size > INT_MAX ? INT_MAX : (int)size;
-    htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt (body, length);
+    htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt (text, length);
     if (!ctxt)
         return -1;
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
-    xmlCharEncodingHandlerPtr handler = NULL;
-    if (charset && *charset)
-        //  An unknown charset name is ignored, as if there were none.
-        handler = xmlFindCharEncodingHandler (charset);
-    if (!handler && s_body_is_utf8 (body, (size_t)length))
-        handler = xmlFindCharEncodingHandler ("UTF-8");
-    //  A decided charset wins over <meta charset>, as in browsers.
+    xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler ("UTF-8");
+    //  Already decoded: <meta charset> must not switch it again.
     if (handler && xmlSwitchToEncoding (ctxt, handler) == 0)
         options |= HTML_PARSE_IGNORE_ENC;
     htmlSAXHandler sax;
-    memset (&sax, 0, sizeof sax);
-    sax.initialized = 1;
-    sax.startElement = s_start_element;
-    sax.endElement = s_end_element;
-    sax.characters = s_characters;
-    sax.ignorableWhitespace = s_characters;
+    if (doc) {
+        xmlSAX2InitHtmlDefaultSAXHandler (&sax);
+        sax.startElement = s_dom_start;
+        sax.endElement = s_dom_end;
+        sax.characters = s_dom_characters;
+        sax.ignorableWhitespace = s_dom_whitespace;
+    } else {
+        memset (&sax, 0, sizeof sax);
+        sax.initialized = 1;
+        sax.startElement = s_sax_start;
+        sax.endElement = s_sax_end;
+        sax.characters = s_sax_characters;
+        sax.ignorableWhitespace = s_sax_characters;
+    }
     //  Same swap as libxml2's own htmlSAXParseDoc: our handler for the
     //  parse, the context's own one back before it is freed.
     htmlSAXHandlerPtr old_sax = ctxt->sax;
     ctxt->sax = &sax;
-    ctxt->userData = self;
+    ctxt->_private = self;
     htmlCtxtUseOptions (ctxt, options);
     //  The result code only says whether the document was well formed;
     //  recovery means whatever was collected is the answer.
     (void)htmlParseDocument (ctxt);
     ctxt->sax = old_sax;
-    ctxt->userData = ctxt;
-    if (ctxt->myDoc)
+    ctxt->_private = NULL;
+    if (doc)
+        *doc = ctxt->myDoc;
+    else if (ctxt->myDoc)
         xmlFreeDoc (ctxt->myDoc);
     ctxt->myDoc = NULL;
     htmlFreeParserCtxt (ctxt);
     return 0;
 }
 
-int
-zc_html_parse (const char *page_url, const char *body, size_t size, const char *charset,
-               zc_html_result_t *result, const char **error)
+static int
+s_html_parse (const char *page_url, const char *body, size_t size, const char *charset,
+              zc_html_result_t *result, xmlDocPtr *doc, const char **error)
 {
     assert (result);
     memset (result, 0, sizeof *result);
+    if (doc)
+        *doc = NULL;
     if (error)
         *error = NULL;
     if (!body || size == 0)
         return 0; //  an empty page has no links and no title
+    s_decoded_t decoded = {0};
+    s_decode (body, size, charset, &decoded);
     self_t *self = zc_malloc (sizeof *self);
     memset (self, 0, sizeof *self);
 
-    //  libxml2 reports some errors (encoding conversion) through the
-    //  thread's generic handler even with NOERROR; silence it for this call
-    //  only, so garbage pages do not flood the logs.
+    //  libxml2 reports some errors through the thread's generic handler
+    //  even with NOERROR; silence it for this call only, so garbage pages
+    //  do not flood the logs.
     xmlGenericErrorFunc old_error = xmlGenericError;
     void *old_error_ctx = xmlGenericErrorContext;
     xmlStructuredErrorFunc old_serror = xmlStructuredError;
     void *old_serror_ctx = xmlStructuredErrorContext;
     xmlSetGenericErrorFunc (NULL, s_silent_error);
     xmlSetStructuredErrorFunc (NULL, NULL);
-    int rc = s_sax_parse (self, body, size, charset);
+    int rc = decoded.size > 0 ? s_parse (self, decoded.text, decoded.size, doc) : 0;
     xmlSetGenericErrorFunc (old_error_ctx, old_error);
     xmlSetStructuredErrorFunc (old_serror_ctx, old_serror);
 
     if (rc == 0) {
         result->title = s_title_finish (self);
+        result->noindex = self->noindex;
+        result->nofollow = self->nofollow;
+        snprintf (result->charset, sizeof result->charset, "%s", decoded.charset);
         s_resolve_links (self, page_url, result);
     } else if (error)
         *error = "libxml2 could not create an HTML parser";
     s_self_clear (self);
     free (self);
+    free (decoded.owned);
     return rc;
+}
+
+int
+zc_html_parse (const char *page_url, const char *body, size_t size, const char *charset,
+               zc_html_result_t *result, const char **error)
+{
+    return s_html_parse (page_url, body, size, charset, result, NULL, error);
+}
+
+int
+zc_html_parse_dom (const char *page_url, const char *body, size_t size, const char *charset,
+                   zc_html_result_t *result, xmlDocPtr *doc, const char **error)
+{
+    assert (doc);
+    return s_html_parse (page_url, body, size, charset, result, doc, error);
 }
 
 void
@@ -368,5 +720,6 @@ zc_html_result_clear (zc_html_result_t *result)
     for (size_t i = 0; i < result->link_count; i++)
         free (result->links[i]);
     free (result->links);
+    free (result->canonical);
     memset (result, 0, sizeof *result);
 }

@@ -29,6 +29,7 @@
 #include "zc_parser.h"
 
 #include "zc_ctype.h"
+#include "zc_extract.h"
 #include "zc_html.h"
 #include "zc_link.h"
 #include "zc_msg.h"
@@ -64,6 +65,7 @@ typedef struct {
     int index;
     uint64_t decode_errors; //  frames that were not a decodable PAGE
     uint64_t done;          //  RESULTs produced
+    zc_extract_t *extract;  //  owned; compiled extraction rules cache
 } s_worker_t;
 
 static void
@@ -118,6 +120,54 @@ s_worker_on_writable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+//  Parses an HTML PAGE into RESULT: plain SAX without extraction rules,
+//  a DOM and the rules otherwise. PARSED and EXTRACTED own what RESULT
+//  points to; FIELDS is RESULT's field array (caller frees).
+static void
+s_worker_parse (s_worker_t *self, const zc_page_t *page, const char *charset, zc_result_t *result,
+                zc_html_result_t *parsed, zc_extract_result_t *extracted, zc_field_t **fields)
+{
+    const char *page_url =
+        page->meta.final_url && *page->meta.final_url ? page->meta.final_url : page->meta.url;
+    const char *error = NULL;
+    xmlDocPtr doc = NULL;
+    int rc = page->rule_count > 0
+                 ? zc_html_parse_dom (page_url, page->body, page->body_size, charset, parsed, &doc,
+                                      &error)
+                 : zc_html_parse (page_url, page->body, page->body_size, charset, parsed, &error);
+    if (rc != 0) {
+        result->parse_error = error ? error : "parse failed";
+        zsys_warning ("zc_parser: actor %d cannot parse %s: %s", self->index,
+                      page_url ? page_url : "?", result->parse_error);
+        return;
+    }
+    result->title = parsed->title;
+    result->links = (const char **)parsed->links;
+    result->link_count = parsed->link_count;
+    result->canonical = parsed->canonical ? parsed->canonical : "";
+    result->noindex = parsed->noindex;
+    result->nofollow = parsed->nofollow;
+    result->charset = parsed->charset;
+    if (page->rule_count == 0)
+        return;
+    //  A page whose DOM could not be built still runs the rules (they
+    //  match nothing), so that bad rules are reported on every page.
+    if (zc_extract_run (self->extract, page->rules, page->rule_count, doc, extracted) != 0)
+        result->parse_error = extracted->error;
+    if (doc)
+        xmlFreeDoc (doc);
+    if (extracted->field_count == 0)
+        return;
+    *fields = (zc_field_t *)zmalloc (extracted->field_count * sizeof (zc_field_t));
+    assert (*fields);
+    for (size_t i = 0; i < extracted->field_count; i++)
+        (*fields)[i] = (zc_field_t){.name = extracted->fields[i].name,
+                                    .values = (const char **)extracted->fields[i].values,
+                                    .value_count = extracted->fields[i].value_count};
+    result->fields = *fields;
+    result->field_count = extracted->field_count;
+}
+
 //  Builds the RESULT for a decoded PAGE.
 static zframe_t *
 s_worker_result (s_worker_t *self, const zc_page_t *page)
@@ -126,6 +176,8 @@ s_worker_result (s_worker_t *self, const zc_page_t *page)
     zc_result_t *result = &msg.result;
     result->meta = page->meta;
     result->body_bytes = page->body_size;
+    result->canonical = "";
+    result->charset = "";
 
     char mime[ZC_CTYPE_MAX_BYTES + 1], charset[ZC_CTYPE_MAX_BYTES + 1];
     zc_ctype_parse (page->meta.content_type, mime, charset);
@@ -133,24 +185,16 @@ s_worker_result (s_worker_t *self, const zc_page_t *page)
     bool html = zc_ctype_is_html (mime) ||
                 (mime[0] == 0 && zc_ctype_sniff_html (page->body, page->body_size));
     zc_html_result_t parsed = {0};
-    if (ok_status && html) {
-        const char *page_url =
-            page->meta.final_url && *page->meta.final_url ? page->meta.final_url : page->meta.url;
-        const char *error = NULL;
-        if (zc_html_parse (page_url, page->body, page->body_size, charset[0] ? charset : NULL,
-                           &parsed, &error) == 0) {
-            result->title = parsed.title;
-            result->links = (const char **)parsed.links;
-            result->link_count = parsed.link_count;
-        } else {
-            result->parse_error = error ? error : "parse failed";
-            zsys_warning ("zc_parser: actor %d cannot parse %s: %s", self->index,
-                          page_url ? page_url : "?", result->parse_error);
-        }
-    }
+    zc_extract_result_t extracted = {0};
+    zc_field_t *fields = NULL;
+    if (ok_status && html)
+        s_worker_parse (self, page, charset[0] ? charset : NULL, result, &parsed, &extracted,
+                        &fields);
     zmsg_t *zmsg = zc_msg_encode (&msg);
     zframe_t *frame = zmsg_pop (zmsg);
     zmsg_destroy (&zmsg);
+    free (fields);
+    zc_extract_result_clear (&extracted);
     zc_html_result_clear (&parsed);
     return frame;
 }
@@ -234,6 +278,7 @@ s_worker_destroy (s_worker_t **self_p)
         zsys_warning ("zc_parser: actor %d: a RESULT was never queued (results unreachable)",
                       self->index);
     zframe_destroy (&self->pending);
+    zc_extract_destroy (&self->extract);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->dealer);
     zsock_destroy (&self->push);
@@ -250,6 +295,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     assert (self);
     self->pipe = pipe;
     self->index = worker_args->index;
+    self->extract = zc_extract_new ();
     self->loop = zloop_new ();
     assert (self->loop);
     self->dealer = zsock_new (ZMQ_DEALER);

@@ -1,0 +1,58 @@
+/*  zc_extract — evaluates a crawl's extraction rules on one page's DOM.
+
+    Each rule selects nodes by XPath, or by CSS translated with zc_css, and
+    takes from each node its text (string value, whitespace collapsed and
+    trimmed), inner HTML or an attribute; the first value or all of them;
+    optionally filtered through a POSIX ERE whose first capture group (or
+    whole match) replaces the value, a value that does not match being
+    dropped. An XPath that yields a string, number or boolean gives that one
+    value. Every value is valid UTF-8.
+
+    A zc_extract_t caches the compiled rule sets (XPath, regex) of the last
+    few crawls, keyed by the rules' contents, so consecutive pages of a
+    crawl compile nothing. One per parser actor; not thread-safe.
+*/
+#ifndef ZC_EXTRACT_H_INCLUDED
+#define ZC_EXTRACT_H_INCLUDED
+
+#include "zc_msg.h"
+
+#include <libxml/tree.h>
+#include <stddef.h>
+
+typedef struct zc_extract zc_extract_t;
+
+//  One field of the result: a rule's name and its values (at least one).
+typedef struct {
+    char *name;    //  owned
+    char **values; //  owned array of owned UTF-8 strings
+    size_t value_count;
+} zc_extract_field_t;
+
+typedef struct {
+    zc_extract_field_t *fields; //  owned; rules with no value are absent
+    size_t field_count;
+    char *error; //  owned; NULL, or the first bad rule ("rule 'price': ...")
+} zc_extract_result_t;
+
+//  Creates an empty rule cache. Caller owns it.
+zc_extract_t *zc_extract_new (void);
+
+//  Destroys the cache. NULL-safe; sets *self_p to NULL.
+void zc_extract_destroy (zc_extract_t **self_p);
+
+//  Evaluates RULES (RULE_COUNT, borrowed) on DOC (borrowed) into *RESULT
+//  (zeroed first; caller frees with zc_extract_result_clear). A rule whose
+//  selector or regex does not compile or evaluate is skipped and named in
+//  RESULT->error; the other rules still run. Returns 0 if every rule was
+//  usable, -1 otherwise.
+int zc_extract_run (zc_extract_t *self, const zc_extract_rule_t *rules, size_t rule_count,
+                    xmlDocPtr doc, zc_extract_result_t *result);
+
+//  Rule sets compiled so far (cache misses), for tests.
+size_t zc_extract_compiles (zc_extract_t *self);
+
+//  Frees what a result owns and zeroes it.
+void zc_extract_result_clear (zc_extract_result_t *result);
+
+#endif
