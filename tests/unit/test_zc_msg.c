@@ -3,6 +3,10 @@
     hostile input (truncation, wrong types, huge declared sizes, deep
     nesting, random bytes and bit flips) and sending over real sockets.
 
+    Optional fields (added after v1 shipped) have their own "full" golden
+    vectors (<TYPE>.full.hex) and tests: absent they decode as zero, wrongly
+    typed they are a FIELD error, zero-valued they are not encoded.
+
     Regenerate the golden files (only when the protocol changes on purpose):
         ZC_GOLDEN_WRITE=1 ./test_zc_msg
 */
@@ -24,7 +28,7 @@
 //  ---------------------------------------------------------------------
 //  Example messages
 
-enum { VARIANT_GOLDEN = 0, VARIANT_MANY, VARIANT_EMPTY, VARIANT_COUNT };
+enum { VARIANT_GOLDEN = 0, VARIANT_MANY, VARIANT_EMPTY, VARIANT_FULL, VARIANT_COUNT };
 
 typedef struct {
     zc_msg_t msg;
@@ -34,7 +38,10 @@ typedef struct {
     const char *values[32];
     zc_node_status_t nodes[20];
     zc_crawl_status_t crawls[10];
-    char *body; //  heap, for the big bodies
+    zc_robots_rule_t robots[4];
+    zc_extract_rule_t rules[4];
+    const char *opt_strs[16]; //  headers, resolve, hosts, ... of VARIANT_FULL
+    char *body;               //  heap, for the big bodies
     char pool[64 * 1024];
     size_t pool_used;
 } example_t;
@@ -391,6 +398,108 @@ s_example_empty (example_t *ex, zc_msg_type_t type)
     }
 }
 
+//  Every optional field set (on top of the golden example).
+static void
+s_example_full (example_t *ex, zc_msg_type_t type)
+{
+    zc_msg_t *m = &ex->msg;
+    const char **o = ex->opt_strs;
+    o[0] = "Accept-Language: en";
+    o[1] = "X-Crawl: test";
+    o[2] = "example.com:80:127.0.0.1";
+    o[3] = "example.com";
+    o[4] = "example.org:8080";
+    o[5] = "example.net";
+    o[6] = "^https?://[^/]+/(docs|blog)/";
+    o[7] = "\\.(pdf|zip)$";
+    o[8] = "[?&]sessionid=";
+    ex->robots[0] = (zc_robots_rule_t){.allow = false, .path = "/private"};
+    ex->robots[1] = (zc_robots_rule_t){.allow = true, .path = "/private/ok$"};
+    ex->robots[2] = (zc_robots_rule_t){.allow = false, .path = "/*.gif$"};
+    //  A rule with only the required keys, then one with every key.
+    ex->rules[0] = (zc_extract_rule_t){.name = "title", .selector = "h1.title"};
+    ex->rules[1] = (zc_extract_rule_t){.name = "price",
+                                       .selector = "//span[@class='price']",
+                                       .xpath = true,
+                                       .take = ZC_TAKE_ATTR,
+                                       .attr = "content",
+                                       .all = true,
+                                       .regex = "([0-9.]+)"};
+    ex->rules[2] =
+        (zc_extract_rule_t){.name = "body", .selector = "#main > p", .take = ZC_TAKE_HTML};
+    zc_fetch_opts_t fetch = s_fetch_opts ();
+    fetch.headers = &o[0];
+    fetch.header_count = 2;
+    fetch.resolve = &o[2];
+    fetch.resolve_count = 1;
+    switch (type) {
+    case ZC_MSG_JOBS:
+        ex->jobs[1].opts = fetch;
+        ex->jobs[1].redirects = 2;
+        ex->jobs[1].robots = ex->robots;
+        ex->jobs[1].robots_count = 3;
+        ex->jobs[1].rules = ex->rules;
+        ex->jobs[1].rule_count = 3;
+        break;
+    case ZC_MSG_SUBMIT: {
+        zc_crawl_opts_t *c = &m->submit.opts;
+        c->fetch = fetch;
+        c->impolite = true;
+        c->crawl_delay_cap_ms = 30000;
+        c->ignore_robots = true;
+        c->robots_cache_ms = 86400000;
+        c->max_attempts = 3;
+        c->retry_base_ms = 1000;
+        c->allowed_hosts = &o[3];
+        c->allowed_host_count = 2;
+        c->allowed_domains = &o[5];
+        c->allowed_domain_count = 1;
+        c->include = &o[6];
+        c->include_count = 1;
+        c->exclude = &o[7];
+        c->exclude_count = 2;
+        c->max_pages_per_host = 500;
+        c->max_url_bytes = 2048;
+        c->max_path_segments = 32;
+        c->max_segment_repeats = 3;
+        c->rules = ex->rules;
+        c->rule_count = 3;
+        break;
+    }
+    case ZC_MSG_RESULT:
+        m->result.canonical = "http://example.com/canonical";
+        m->result.noindex = true;
+        m->result.nofollow = true;
+        m->result.link_count = 0; //  what nofollow means
+        m->result.charset = "iso-8859-1";
+        break;
+    case ZC_MSG_FETCH_FAILED:
+        m->fetch_failed.reason = "http";
+        m->fetch_failed.detail = "503 Service Unavailable";
+        m->fetch_failed.status = 503;
+        m->fetch_failed.location = "";
+        m->fetch_failed.retry_after_ms = 120000;
+        m->fetch_failed.redirects = 1;
+        break;
+    case ZC_MSG_PAGE:
+        m->page.rules = ex->rules;
+        m->page.rule_count = 3;
+        break;
+    case ZC_MSG_HELLO:
+    case ZC_MSG_WELCOME:
+    case ZC_MSG_READY:
+    case ZC_MSG_PARSERS:
+    case ZC_MSG_HEARTBEAT:
+    case ZC_MSG_ROBOTS:
+    case ZC_MSG_STATUS:
+    case ZC_MSG_STOP:
+    case ZC_MSG_OK:
+    case ZC_MSG_ERROR:
+    case ZC_MSG_STATUS_REPLY:
+        break;
+    }
+}
+
 static example_t *
 s_example_new (zc_msg_type_t type, int variant)
 {
@@ -401,6 +510,8 @@ s_example_new (zc_msg_type_t type, int variant)
         s_example_many (ex, type);
     else if (variant == VARIANT_EMPTY)
         s_example_empty (ex, type);
+    else if (variant == VARIANT_FULL)
+        s_example_full (ex, type);
     return ex;
 }
 
@@ -458,6 +569,24 @@ s_check_opts (const zc_fetch_opts_t *e, const zc_fetch_opts_t *g)
     assert_int_equal (e->max_redirects, g->max_redirects);
     assert_int_equal (e->allow_private, g->allow_private);
     s_check_str (e->user_agent, g->user_agent);
+    s_check_strs (e->headers, e->header_count, g->headers, g->header_count);
+    s_check_strs (e->resolve, e->resolve_count, g->resolve, g->resolve_count);
+}
+
+static void
+s_check_rules (const zc_extract_rule_t *e, size_t e_count, const zc_extract_rule_t *g,
+               size_t g_count)
+{
+    assert_int_equal (e_count, g_count);
+    for (size_t i = 0; i < g_count; i++) {
+        s_check_str (e[i].name, g[i].name);
+        s_check_str (e[i].selector, g[i].selector);
+        assert_int_equal (e[i].xpath, g[i].xpath);
+        assert_int_equal (e[i].take, g[i].take);
+        s_check_str (e[i].attr, g[i].attr);
+        assert_int_equal (e[i].all, g[i].all);
+        s_check_str (e[i].regex, g[i].regex);
+    }
 }
 
 static void
@@ -489,6 +618,13 @@ s_check_job (const zc_job_t *e, const zc_job_t *g)
     assert_int_equal (e->attempt, g->attempt);
     assert_int_equal (e->deadline_ms, g->deadline_ms);
     s_check_opts (&e->opts, &g->opts);
+    assert_int_equal (e->redirects, g->redirects);
+    assert_int_equal (e->robots_count, g->robots_count);
+    for (size_t i = 0; i < g->robots_count; i++) {
+        assert_int_equal (e->robots[i].allow, g->robots[i].allow);
+        s_check_str (e->robots[i].path, g->robots[i].path);
+    }
+    s_check_rules (e->rules, e->rule_count, g->rules, g->rule_count);
 }
 
 static void
@@ -566,6 +702,8 @@ s_check_msg (const zc_msg_t *e, const zc_msg_t *g)
         assert_int_equal (ef->status, gf->status);
         s_check_str (ef->location, gf->location);
         assert_int_equal (ef->fetched_at_ms, gf->fetched_at_ms);
+        assert_int_equal (ef->retry_after_ms, gf->retry_after_ms);
+        assert_int_equal (ef->redirects, gf->redirects);
         break;
     }
     case ZC_MSG_ROBOTS:
@@ -579,6 +717,7 @@ s_check_msg (const zc_msg_t *e, const zc_msg_t *g)
         break;
     case ZC_MSG_PAGE:
         s_check_meta (&e->page.meta, &g->page.meta);
+        s_check_rules (e->page.rules, e->page.rule_count, g->page.rules, g->page.rule_count);
         s_check_bytes (e->page.body, e->page.body_size, g->page.body, g->page.body_size);
         break;
     case ZC_MSG_RESULT:
@@ -593,6 +732,10 @@ s_check_msg (const zc_msg_t *e, const zc_msg_t *g)
         }
         s_check_nilable (e->result.parse_error, g->result.parse_error);
         assert_int_equal (e->result.body_bytes, g->result.body_bytes);
+        s_check_str (e->result.canonical, g->result.canonical);
+        assert_int_equal (e->result.noindex, g->result.noindex);
+        assert_int_equal (e->result.nofollow, g->result.nofollow);
+        s_check_str (e->result.charset, g->result.charset);
         break;
     case ZC_MSG_SUBMIT:
         s_check_strs (e->submit.seeds, e->submit.seed_count, g->submit.seeds, g->submit.seed_count);
@@ -603,6 +746,26 @@ s_check_msg (const zc_msg_t *e, const zc_msg_t *g)
         assert_int_equal (e->submit.opts.host_concurrency, g->submit.opts.host_concurrency);
         assert_int_equal (e->submit.opts.host_delay_ms, g->submit.opts.host_delay_ms);
         s_check_opts (&e->submit.opts.fetch, &g->submit.opts.fetch);
+        {
+            const zc_crawl_opts_t *ec = &e->submit.opts, *gc = &g->submit.opts;
+            assert_int_equal (ec->impolite, gc->impolite);
+            assert_int_equal (ec->crawl_delay_cap_ms, gc->crawl_delay_cap_ms);
+            assert_int_equal (ec->ignore_robots, gc->ignore_robots);
+            assert_int_equal (ec->robots_cache_ms, gc->robots_cache_ms);
+            assert_int_equal (ec->max_attempts, gc->max_attempts);
+            assert_int_equal (ec->retry_base_ms, gc->retry_base_ms);
+            s_check_strs (ec->allowed_hosts, ec->allowed_host_count, gc->allowed_hosts,
+                          gc->allowed_host_count);
+            s_check_strs (ec->allowed_domains, ec->allowed_domain_count, gc->allowed_domains,
+                          gc->allowed_domain_count);
+            s_check_strs (ec->include, ec->include_count, gc->include, gc->include_count);
+            s_check_strs (ec->exclude, ec->exclude_count, gc->exclude, gc->exclude_count);
+            assert_int_equal (ec->max_pages_per_host, gc->max_pages_per_host);
+            assert_int_equal (ec->max_url_bytes, gc->max_url_bytes);
+            assert_int_equal (ec->max_path_segments, gc->max_path_segments);
+            assert_int_equal (ec->max_segment_repeats, gc->max_segment_repeats);
+            s_check_rules (ec->rules, ec->rule_count, gc->rules, gc->rule_count);
+        }
         break;
     case ZC_MSG_STATUS:
         s_check_str (e->status.crawl, g->status.crawl);
@@ -735,6 +898,42 @@ s_golden (zc_msg_type_t type, size_t *size)
     return data;
 }
 
+//  Every golden vector: one per type (no optional fields), then the "full"
+//  ones with every optional field of their type set.
+typedef struct {
+    zc_msg_type_t type;
+    int variant;
+    const char *name; //  file name without ".hex"
+} vector_t;
+
+static const vector_t s_full_vectors[] = {
+    {ZC_MSG_JOBS, VARIANT_FULL, "JOBS.full"},
+    {ZC_MSG_SUBMIT, VARIANT_FULL, "SUBMIT.full"},
+    {ZC_MSG_RESULT, VARIANT_FULL, "RESULT.full"},
+    {ZC_MSG_FETCH_FAILED, VARIANT_FULL, "FETCH_FAILED.full"},
+};
+#define S_FULL_VECTORS (sizeof s_full_vectors / sizeof s_full_vectors[0])
+#define S_VECTORS ((ZC_MSG_TYPE_COUNT - ZC_MSG_HELLO) + S_FULL_VECTORS)
+
+static vector_t
+s_vector (size_t i)
+{
+    if (i < (size_t)(ZC_MSG_TYPE_COUNT - ZC_MSG_HELLO)) {
+        zc_msg_type_t type = (zc_msg_type_t)(ZC_MSG_HELLO + (int)i);
+        return (vector_t){type, VARIANT_GOLDEN, zc_msg_type_str (type)};
+    }
+    return s_full_vectors[i - (size_t)(ZC_MSG_TYPE_COUNT - ZC_MSG_HELLO)];
+}
+
+static unsigned char *
+s_golden_vector (const vector_t *v, size_t *size)
+{
+    char *path = s_golden_path (v->name, "hex");
+    unsigned char *data = s_read_hex (path, size);
+    free (path);
+    return data;
+}
+
 //  ---------------------------------------------------------------------
 //  Tests: round trips and goldens
 
@@ -813,13 +1012,14 @@ test_golden (void **state)
 {
     (void)state;
     bool write = getenv ("ZC_GOLDEN_WRITE") != NULL;
-    for (int t = ZC_MSG_HELLO; t < ZC_MSG_TYPE_COUNT; t++) {
-        zc_msg_type_t type = (zc_msg_type_t)t;
-        example_t *ex = s_example_new (type, VARIANT_GOLDEN);
+    for (size_t vi = 0; vi < S_VECTORS; vi++) {
+        vector_t vec = s_vector (vi);
+        zc_msg_type_t type = vec.type;
+        example_t *ex = s_example_new (type, vec.variant);
         zmsg_t *encoded = zc_msg_encode (&ex->msg);
         zframe_t *frame = zmsg_first (encoded);
         if (write) {
-            char *path = s_golden_path (zc_msg_type_str (type), "hex");
+            char *path = s_golden_path (vec.name, "hex");
             s_write_hex (path, zframe_data (frame), zframe_size (frame));
             free (path);
             if (type == ZC_MSG_PAGE) {
@@ -829,7 +1029,7 @@ test_golden (void **state)
             }
         }
         size_t size;
-        unsigned char *golden = s_golden (type, &size);
+        unsigned char *golden = s_golden_vector (&vec, &size);
         size_t body_size = 0;
         unsigned char *body = NULL;
         if (type == ZC_MSG_PAGE) {
@@ -842,7 +1042,7 @@ test_golden (void **state)
         zc_msg_t *msg =
             s_decode_bytes (golden, size, body, body_size, s_frames_for (type), &status);
         if (!msg)
-            fail_msg ("golden %s: %s", zc_msg_type_str (type), zc_msg_decode_status_str (status));
+            fail_msg ("golden %s: %s", vec.name, zc_msg_decode_status_str (status));
         s_check_msg (&ex->msg, msg);
 
         //  Re-encode the decoded message: byte for byte the same.
@@ -906,10 +1106,9 @@ test_golden_in_protocol_doc (void **state)
 {
     (void)state;
     char *doc = s_read_text (ZC_FIXTURES_DIR "/../../docs/PROTOCOL.md");
-    for (int t = ZC_MSG_HELLO; t <= ZC_MSG_TYPE_COUNT; t++) {
-        char *path = t < ZC_MSG_TYPE_COUNT
-                         ? s_golden_path (zc_msg_type_str ((zc_msg_type_t)t), "hex")
-                         : s_golden_path ("PAGE", "body.hex");
+    for (size_t i = 0; i <= S_VECTORS; i++) {
+        vector_t vec = i < S_VECTORS ? s_vector (i) : (vector_t){ZC_MSG_PAGE, 0, "PAGE.body"};
+        char *path = s_golden_path (vec.name, "hex");
         char *hex = s_read_text (path);
         size_t len = strlen (hex);
         while (len && (hex[len - 1] == '\n' || hex[len - 1] == ' '))
@@ -929,9 +1128,11 @@ static void
 test_truncation (void **state)
 {
     (void)state;
-    for (int t = ZC_MSG_HELLO; t < ZC_MSG_TYPE_COUNT; t++) {
+    for (size_t vi = 0; vi < S_VECTORS; vi++) {
+        vector_t vec = s_vector (vi);
+        zc_msg_type_t t = vec.type;
         size_t size;
-        unsigned char *golden = s_golden ((zc_msg_type_t)t, &size);
+        unsigned char *golden = s_golden_vector (&vec, &size);
         for (size_t len = 0; len < size; len++)
             assert_int_not_equal (s_decode_status ((zc_msg_type_t)t, golden, len),
                                   ZC_MSG_DECODE_OK);
@@ -1006,15 +1207,63 @@ s_copy_mutated (msgpack_zone *zone, const msgpack_object *o, mutation_t *m, int 
     return c;
 }
 
-//  Mutates every value of every golden vector in turn and checks the
-//  decoder's verdict.
-static void
-s_mutate_all (bool drop, msgpack_object replacement)
+//  The optional keys (absent = zero). "redirects" is also a required key of
+//  PAGE and RESULT (page metadata).
+static const char *const s_optional_keys[] = {
+    "headers",
+    "resolve",
+    "redirects",
+    "robots",
+    "rules",
+    "xpath",
+    "take",
+    "attr",
+    "all",
+    "regex",
+    "impolite",
+    "crawl_delay_cap_ms",
+    "ignore_robots",
+    "robots_cache_ms",
+    "max_attempts",
+    "retry_base_ms",
+    "allowed_hosts",
+    "allowed_domains",
+    "include",
+    "exclude",
+    "max_pages_per_host",
+    "max_url_bytes",
+    "max_path_segments",
+    "max_segment_repeats",
+    "canonical",
+    "noindex",
+    "nofollow",
+    "charset",
+    "retry_after_ms",
+};
+#define S_OPTIONAL_KEYS (sizeof s_optional_keys / sizeof s_optional_keys[0])
+
+static int
+s_optional_index (zc_msg_type_t type, const char *key)
 {
-    for (int t = ZC_MSG_HELLO; t < ZC_MSG_TYPE_COUNT; t++) {
-        zc_msg_type_t type = (zc_msg_type_t)t;
+    if ((type == ZC_MSG_PAGE || type == ZC_MSG_RESULT) && strcmp (key, "redirects") == 0)
+        return -1;
+    for (size_t i = 0; i < S_OPTIONAL_KEYS; i++)
+        if (strcmp (key, s_optional_keys[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+//  Mutates every value of every golden vector in turn and checks the
+//  decoder's verdict. Marks in OPTIONAL_HIT (if not NULL) the optional keys
+//  whose value was mutated.
+static void
+s_mutate_all (bool drop, msgpack_object replacement, bool *optional_hit)
+{
+    for (size_t vi = 0; vi < S_VECTORS; vi++) {
+        vector_t vec = s_vector (vi);
+        zc_msg_type_t type = vec.type;
         size_t size;
-        unsigned char *golden = s_golden (type, &size);
+        unsigned char *golden = s_golden_vector (&vec, &size);
         msgpack_zone *zone = msgpack_zone_new (4096);
         msgpack_object root;
         size_t off = 0;
@@ -1035,11 +1284,14 @@ s_mutate_all (bool drop, msgpack_object replacement)
 
             zc_msg_decode_status_t expected = ZC_MSG_DECODE_FIELD;
             bool nilable = strcmp (m.key, "title") == 0 || strcmp (m.key, "parse_error") == 0;
+            int optional = m.in_array || m.in_data_map ? -1 : s_optional_index (type, m.key);
+            if (optional >= 0 && optional_hit)
+                optional_hit[optional] = true;
             if (m.depth == 1 && strcmp (m.key, "v") == 0)
                 expected = ZC_MSG_DECODE_VERSION;
             else if (m.depth == 1 && strcmp (m.key, "t") == 0)
                 expected = ZC_MSG_DECODE_TYPE;
-            else if (drop && (m.in_array || m.in_data_map || nilable))
+            else if (drop && (m.in_array || m.in_data_map || nilable || optional >= 0))
                 expected = ZC_MSG_DECODE_OK; //  nothing dropped, a field, or optional
             else if (!drop && replacement.type == MSGPACK_OBJECT_NIL && nilable && m.depth == 1)
                 expected = ZC_MSG_DECODE_OK;
@@ -1050,10 +1302,9 @@ s_mutate_all (bool drop, msgpack_object replacement)
                      strcmp (m.key, "fields") == 0)
                 expected = ZC_MSG_DECODE_OK; //  an empty fields map
             if (status != expected)
-                fail_msg ("%s %s value #%d (key '%s', depth %d): got '%s', expected '%s'",
-                          zc_msg_type_str (type), drop ? "dropping" : "replacing", target, m.key,
-                          m.depth, zc_msg_decode_status_str (status),
-                          zc_msg_decode_status_str (expected));
+                fail_msg ("%s %s value #%d (key '%s', depth %d): got '%s', expected '%s'", vec.name,
+                          drop ? "dropping" : "replacing", target, m.key, m.depth,
+                          zc_msg_decode_status_str (status), zc_msg_decode_status_str (expected));
         }
         msgpack_zone_free (zone);
         free (golden);
@@ -1068,11 +1319,16 @@ test_wrong_types_and_missing_fields (void **state)
     msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
     msgpack_object neg = {.type = MSGPACK_OBJECT_NEGATIVE_INTEGER, .via.i64 = -1};
     msgpack_object map = {.type = MSGPACK_OBJECT_MAP};
-    s_mutate_all (false, f);
-    s_mutate_all (false, nil);
-    s_mutate_all (false, neg);
-    s_mutate_all (false, map);
-    s_mutate_all (true, nil);
+    bool hit[S_OPTIONAL_KEYS] = {false};
+    s_mutate_all (false, f, hit);
+    s_mutate_all (false, nil, NULL);
+    s_mutate_all (false, neg, NULL);
+    s_mutate_all (false, map, NULL);
+    s_mutate_all (true, nil, NULL);
+    //  Every optional key of the full vectors got each wrong type above.
+    for (size_t i = 0; i < S_OPTIONAL_KEYS; i++)
+        if (!hit[i])
+            fail_msg ("optional key '%s' is in no golden vector", s_optional_keys[i]);
 }
 
 //  Packs {"v": V, "t": T, KEY: <value packed by the caller>...}.
@@ -1215,6 +1471,286 @@ test_envelope_errors (void **state)
     none = zmsg_new ();
     assert_null (zc_msg_decode (&none, NULL));
     assert_null (none);
+}
+
+//  ---------------------------------------------------------------------
+//  Tests: optional fields
+
+//  The v1 vectors (written before the optional fields existed) decode with
+//  every optional field zero / false / "" / empty.
+static void
+test_optional_absent_is_zero (void **state)
+{
+    (void)state;
+    const zc_msg_type_t types[] = {ZC_MSG_JOBS, ZC_MSG_SUBMIT, ZC_MSG_RESULT, ZC_MSG_FETCH_FAILED,
+                                   ZC_MSG_PAGE};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t size;
+        unsigned char *golden = s_golden (types[i], &size);
+        zc_msg_decode_status_t status;
+        zc_msg_t *msg = s_decode_bytes (golden, size, "b", 1, s_frames_for (types[i]), &status);
+        assert_non_null (msg);
+        switch (types[i]) {
+        case ZC_MSG_JOBS:
+            assert_int_equal (msg->jobs.job_count, 2);
+            for (size_t j = 0; j < msg->jobs.job_count; j++) {
+                const zc_job_t *job = &msg->jobs.jobs[j];
+                assert_int_equal (job->redirects, 0);
+                assert_null (job->robots);
+                assert_int_equal (job->robots_count, 0);
+                assert_null (job->rules);
+                assert_int_equal (job->rule_count, 0);
+                assert_int_equal (job->opts.header_count, 0);
+                assert_int_equal (job->opts.resolve_count, 0);
+            }
+            break;
+        case ZC_MSG_SUBMIT: {
+            const zc_crawl_opts_t *c = &msg->submit.opts;
+            assert_false (c->impolite);
+            assert_false (c->ignore_robots);
+            assert_int_equal (c->crawl_delay_cap_ms, 0);
+            assert_int_equal (c->robots_cache_ms, 0);
+            assert_int_equal (c->max_attempts, 0);
+            assert_int_equal (c->retry_base_ms, 0);
+            assert_int_equal (c->allowed_host_count, 0);
+            assert_int_equal (c->allowed_domain_count, 0);
+            assert_int_equal (c->include_count, 0);
+            assert_int_equal (c->exclude_count, 0);
+            assert_int_equal (c->max_pages_per_host, 0);
+            assert_int_equal (c->max_url_bytes, 0);
+            assert_int_equal (c->max_path_segments, 0);
+            assert_int_equal (c->max_segment_repeats, 0);
+            assert_int_equal (c->rule_count, 0);
+            assert_int_equal (c->fetch.header_count, 0);
+            assert_int_equal (c->fetch.resolve_count, 0);
+            break;
+        }
+        case ZC_MSG_RESULT:
+            assert_non_null (msg->result.canonical);
+            assert_string_equal (msg->result.canonical, "");
+            assert_non_null (msg->result.charset);
+            assert_string_equal (msg->result.charset, "");
+            assert_false (msg->result.noindex);
+            assert_false (msg->result.nofollow);
+            break;
+        case ZC_MSG_FETCH_FAILED:
+            assert_int_equal (msg->fetch_failed.retry_after_ms, 0);
+            assert_int_equal (msg->fetch_failed.redirects, 0);
+            break;
+        case ZC_MSG_PAGE:
+            assert_int_equal (msg->page.rule_count, 0);
+            assert_null (msg->page.rules);
+            break;
+        default:
+            fail ();
+        }
+        zc_msg_destroy (&msg);
+        free (golden);
+    }
+
+    //  A rule with only its required keys (the encoder omits the others):
+    //  take "text", attr and regex "".
+    example_t *ex = s_example_new (ZC_MSG_PAGE, VARIANT_GOLDEN);
+    zc_extract_rule_t rule = {.name = "t", .selector = "title"};
+    ex->msg.page.rules = &rule;
+    ex->msg.page.rule_count = 1;
+    zmsg_t *zmsg = zc_msg_encode (&ex->msg);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    assert_int_equal (msg->page.rule_count, 1);
+    assert_string_equal (msg->page.rules[0].name, "t");
+    assert_string_equal (msg->page.rules[0].selector, "title");
+    assert_false (msg->page.rules[0].xpath);
+    assert_int_equal (msg->page.rules[0].take, ZC_TAKE_TEXT);
+    assert_string_equal (msg->page.rules[0].attr, "");
+    assert_false (msg->page.rules[0].all);
+    assert_string_equal (msg->page.rules[0].regex, "");
+    zc_msg_destroy (&msg);
+    s_example_destroy (&ex);
+}
+
+//  True if the encoded frame contains KEY as a msgpack fixstr.
+static bool
+s_has_key (zframe_t *frame, const char *key)
+{
+    size_t len = strlen (key);
+    assert_true (len < 32);
+    const unsigned char *data = zframe_data (frame);
+    size_t size = zframe_size (frame);
+    for (size_t i = 0; i + 1 + len <= size; i++)
+        if (data[i] == (0xa0 | len) && memcmp (data + i + 1, key, len) == 0)
+            return true;
+    return false;
+}
+
+//  Optional fields holding their zero value are not sent; non-zero ones are.
+static void
+test_optional_zero_omitted (void **state)
+{
+    (void)state;
+    example_t *ex = s_example_new (ZC_MSG_JOBS, VARIANT_FULL);
+    zmsg_t *zmsg = zc_msg_encode (&ex->msg);
+    zframe_t *frame = zmsg_first (zmsg);
+    const char *sent[] = {"headers", "resolve", "redirects", "robots", "rules",
+                          "xpath",   "take",    "attr",      "all",    "regex"};
+    for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++)
+        assert_true (s_has_key (frame, sent[i]));
+    zmsg_destroy (&zmsg);
+
+    //  Zero values (with non-NULL pointers for the empty arrays) are omitted.
+    zc_job_t *job = &ex->jobs[1];
+    job->redirects = 0;
+    job->robots_count = 0;
+    job->opts.header_count = 0;
+    job->opts.resolve_count = 0;
+    ex->rules[0] = (zc_extract_rule_t){.name = "a", .selector = "b", .attr = "", .regex = ""};
+    job->rule_count = 1;
+    ex->msg.jobs.jobs = job; //  only the page job (the robots one has "robots" as kind)
+    ex->msg.jobs.job_count = 1;
+    zmsg = zc_msg_encode (&ex->msg);
+    frame = zmsg_first (zmsg);
+    for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++)
+        assert_int_equal (s_has_key (frame, sent[i]), strcmp (sent[i], "rules") == 0);
+    zmsg_destroy (&zmsg);
+    s_example_destroy (&ex);
+
+    //  A message with every optional field zero is the v1 message, byte for byte.
+    const zc_msg_type_t types[] = {ZC_MSG_SUBMIT, ZC_MSG_RESULT, ZC_MSG_FETCH_FAILED};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        ex = s_example_new (types[i], VARIANT_GOLDEN);
+        if (types[i] == ZC_MSG_RESULT) {
+            ex->msg.result.canonical = "";
+            ex->msg.result.charset = "";
+        } else if (types[i] == ZC_MSG_SUBMIT) {
+            ex->msg.submit.opts.rules = ex->rules;
+            ex->msg.submit.opts.include = ex->opt_strs;
+        }
+        zmsg = zc_msg_encode (&ex->msg);
+        frame = zmsg_first (zmsg);
+        size_t size;
+        unsigned char *golden = s_golden (types[i], &size);
+        assert_int_equal (zframe_size (frame), size);
+        assert_memory_equal (zframe_data (frame), golden, size);
+        free (golden);
+        zmsg_destroy (&zmsg);
+        s_example_destroy (&ex);
+    }
+}
+
+//  Hand-made messages with wrongly typed or bad optional values.
+static void
+test_optional_bad_values (void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+
+    //  take must be one of "text", "html", "attr".
+    const struct {
+        const char *take;
+        zc_msg_decode_status_t expected;
+    } takes[] = {{"text", ZC_MSG_DECODE_OK},     {"html", ZC_MSG_DECODE_OK},
+                 {"attr", ZC_MSG_DECODE_OK},     {"TEXT", ZC_MSG_DECODE_FIELD},
+                 {"texts", ZC_MSG_DECODE_FIELD}, {"", ZC_MSG_DECODE_FIELD},
+                 {"inner", ZC_MSG_DECODE_FIELD}};
+    for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+        //  A minimal SUBMIT whose crawl options carry one rule.
+        s_pack_head (&pk, 6, 1, "SUBMIT");
+        msgpack_pack_str_with_body (&pk, "seeds", 5);
+        msgpack_pack_array (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "output", 6);
+        msgpack_pack_str_with_body (&pk, "", 0);
+        msgpack_pack_str_with_body (&pk, "errors", 6);
+        msgpack_pack_str_with_body (&pk, "", 0);
+        msgpack_pack_str_with_body (&pk, "opts", 4);
+        msgpack_pack_map (&pk, 6);
+        msgpack_pack_str_with_body (&pk, "max_depth", 9);
+        msgpack_pack_int (&pk, -1);
+        msgpack_pack_str_with_body (&pk, "max_pages", 9);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "host_concurrency", 16);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "host_delay_ms", 13);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "fetch", 5);
+        msgpack_pack_map (&pk, 6);
+        msgpack_pack_str_with_body (&pk, "connect_timeout_ms", 18);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "timeout_ms", 10);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "max_body_bytes", 14);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "max_redirects", 13);
+        msgpack_pack_int (&pk, 0);
+        msgpack_pack_str_with_body (&pk, "allow_private", 13);
+        msgpack_pack_false (&pk);
+        msgpack_pack_str_with_body (&pk, "user_agent", 10);
+        msgpack_pack_str_with_body (&pk, "", 0);
+        msgpack_pack_str_with_body (&pk, "rules", 5);
+        msgpack_pack_array (&pk, 1);
+        msgpack_pack_map (&pk, 4);
+        msgpack_pack_str_with_body (&pk, "name", 4);
+        msgpack_pack_str_with_body (&pk, "n", 1);
+        msgpack_pack_str_with_body (&pk, "selector", 8);
+        msgpack_pack_str_with_body (&pk, "p", 1);
+        msgpack_pack_str_with_body (&pk, "take", 4);
+        msgpack_pack_str_with_body (&pk, takes[i].take, strlen (takes[i].take));
+        msgpack_pack_str_with_body (&pk, "extra", 5); //  unknown: ignored
+        msgpack_pack_nil (&pk);
+        zc_msg_decode_status_t status = s_decode_sbuf (&sbuf, 1);
+        if (status != takes[i].expected)
+            fail_msg ("take '%s': %s", takes[i].take, zc_msg_decode_status_str (status));
+    }
+
+    //  Out of range and wrongly typed optional values in a real message.
+    example_t *ex = s_example_new (ZC_MSG_FETCH_FAILED, VARIANT_FULL);
+    zmsg_t *zmsg = zc_msg_encode (&ex->msg);
+    zframe_t *frame = zmsg_first (zmsg);
+    msgpack_zone *zone = msgpack_zone_new (4096);
+    msgpack_object root;
+    size_t off = 0;
+    assert_int_equal (
+        msgpack_unpack ((const char *)zframe_data (frame), zframe_size (frame), &off, zone, &root),
+        MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object bad[] = {
+        {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)UINT32_MAX + 1},
+        {.type = MSGPACK_OBJECT_STR, .via.str = {.size = 2, .ptr = "10"}},
+        {.type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = true},
+        {.type = MSGPACK_OBJECT_NIL},
+    };
+    const char *keys[] = {"retry_after_ms", "redirects"};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            msgpack_pack_map (&pk, root.via.map.size);
+            for (uint32_t i = 0; i < root.via.map.size; i++) {
+                const msgpack_object_kv *kv = &root.via.map.ptr[i];
+                msgpack_pack_object (&pk, kv->key);
+                bool target = kv->key.via.str.size == strlen (keys[k]) &&
+                              memcmp (kv->key.via.str.ptr, keys[k], strlen (keys[k])) == 0;
+                msgpack_pack_object (&pk, target ? bad[b] : kv->val);
+            }
+            assert_int_equal (s_decode_sbuf (&sbuf, 1), ZC_MSG_DECODE_FIELD);
+        }
+    }
+    msgpack_zone_free (zone);
+    zmsg_destroy (&zmsg);
+    s_example_destroy (&ex);
+
+    //  A huge declared rules/robots count is rejected before any allocation.
+    const char *arrays[] = {"rules", "robots"};
+    for (size_t i = 0; i < 2; i++) {
+        s_pack_head (&pk, 3, 1, "JOBS");
+        msgpack_pack_str_with_body (&pk, "jobs", 4);
+        msgpack_pack_array (&pk, 1);
+        msgpack_pack_map (&pk, 1);
+        msgpack_pack_str_with_body (&pk, arrays[i], strlen (arrays[i]));
+        msgpack_pack_array (&pk, UINT32_MAX);
+        msgpack_pack_map (&pk, 0);
+        assert_int_equal (s_decode_sbuf (&sbuf, 1), ZC_MSG_DECODE_TOO_LARGE);
+    }
+    msgpack_sbuffer_destroy (&sbuf);
 }
 
 static void
@@ -1419,9 +1955,11 @@ test_bit_flips (void **state)
 {
     (void)state;
     uint64_t seed = 12345;
-    for (int t = ZC_MSG_HELLO; t < ZC_MSG_TYPE_COUNT; t++) {
+    for (size_t vi = 0; vi < S_VECTORS; vi++) {
+        vector_t vec = s_vector (vi);
+        zc_msg_type_t t = vec.type;
         size_t size;
-        unsigned char *golden = s_golden ((zc_msg_type_t)t, &size);
+        unsigned char *golden = s_golden_vector (&vec, &size);
         unsigned char *copy = malloc (size);
         for (int i = 0; i < 3000; i++) {
             memcpy (copy, golden, size);
@@ -1588,6 +2126,9 @@ main (void)
         cmocka_unit_test (test_golden),
         cmocka_unit_test (test_golden_layout),
         cmocka_unit_test (test_golden_in_protocol_doc),
+        cmocka_unit_test (test_optional_absent_is_zero),
+        cmocka_unit_test (test_optional_zero_omitted),
+        cmocka_unit_test (test_optional_bad_values),
         cmocka_unit_test (test_truncation),
         cmocka_unit_test (test_wrong_types_and_missing_fields),
         cmocka_unit_test (test_envelope_errors),
