@@ -32,7 +32,7 @@ def wait_for(path, timeout=30):
 def run_once(args, site_url, workdir, run, extra):
     items = os.path.join(workdir, f"items{run}.jsonl")
     cmd = [os.path.join(args.bin, "zcrawl"), "local", site_url + "/", "-o", items,
-           "--allow-private", "--quiet", "--timeout", "2", "--max-body", "1M",
+           "--allow-private", "--impolite", "--quiet", "--timeout", "2", "--max-body", "1M",
            "--host-concurrency", str(args.host_concurrency)] + extra
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
