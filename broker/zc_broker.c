@@ -55,12 +55,9 @@ typedef struct {
 
 typedef struct {
     uint64_t id;
-    zc_crawl_t *crawl; //  borrowed from self->crawls
-    char *url;         //  owned
-    char *host_key;    //  owned
-    uint32_t depth;
-    uint32_t attempt;
-    char *fetcher_key; //  owned: routing key of the fetcher holding it
+    zc_crawl_t *crawl;   //  borrowed from self->crawls
+    zc_crawl_job_t work; //  owned strings; its robots rules are not kept
+    char *fetcher_key;   //  owned: routing key of the fetcher holding it
 } s_job_t;
 
 typedef struct {
@@ -124,8 +121,7 @@ s_job_destroy (void **item_p)
     s_job_t *job = (s_job_t *)*item_p;
     if (!job)
         return;
-    free (job->url);
-    free (job->host_key);
+    zc_crawl_job_clear (&job->work);
     free (job->fetcher_key);
     free (job);
     *item_p = NULL;
@@ -280,7 +276,7 @@ s_arm_dispatch_timer (self_t *self, int64_t now)
 
 //  Takes the next ready URL from the running crawls, round-robin.
 static zc_crawl_t *
-s_pop_next (self_t *self, int64_t now, zc_frontier_entry_t *entry)
+s_pop_next (self_t *self, int64_t now, zc_crawl_job_t *entry)
 {
     size_t count = zlistx_size (self->crawls);
     if (count == 0)
@@ -309,7 +305,7 @@ s_undo_batch (self_t *self, zc_msg_t *msg, int64_t now)
         s_job_key (msg->jobs.jobs[i].id, key, sizeof key);
         s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
         if (job) {
-            zc_crawl_requeue (job->crawl, job->url, job->host_key, job->depth, now);
+            zc_crawl_requeue (job->crawl, &job->work, now);
             s_job_delete (self, key);
         }
     }
@@ -324,7 +320,7 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
     zc_job_t *jobs = (zc_job_t *)zmalloc (want * sizeof (zc_job_t));
     size_t count = 0;
     while (count < want) {
-        zc_frontier_entry_t entry;
+        zc_crawl_job_t entry;
         zc_crawl_t *crawl = s_pop_next (self, now, &entry);
         if (!crawl)
             break;
@@ -332,10 +328,7 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         s_job_t *job = (s_job_t *)zmalloc (sizeof (s_job_t));
         job->id = self->next_job_id++;
         job->crawl = crawl;
-        job->url = entry.url;
-        job->host_key = entry.host_key;
-        job->depth = entry.depth;
-        job->attempt = 1;
+        job->work = entry; //  takes its strings
         job->fetcher_key = zc_strdup (node->key);
         char key[32];
         s_job_key (job->id, key, sizeof key);
@@ -344,14 +337,24 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
                           (uint64_t)opts->fetch.timeout_ms * (opts->fetch.max_redirects + 1) +
                           ZC_BROKER_DEADLINE_SLACK_MS;
+        //  Robots rules and extraction rules are borrowed from the crawl,
+        //  which does not change them before the batch is sent
+        bool page = entry.kind == ZC_JOB_PAGE;
         jobs[count++] = (zc_job_t){.crawl = zc_crawl_id (crawl),
                                    .id = job->id,
-                                   .kind = ZC_JOB_PAGE,
-                                   .url = job->url,
-                                   .depth = job->depth,
-                                   .attempt = job->attempt,
+                                   .kind = entry.kind,
+                                   .url = job->work.url,
+                                   .depth = job->work.depth,
+                                   .attempt = job->work.attempt,
                                    .deadline_ms = (uint64_t)now + budget,
-                                   .opts = opts->fetch};
+                                   .opts = opts->fetch,
+                                   .redirects = job->work.redirects,
+                                   .robots = (zc_robots_rule_t *)entry.robots,
+                                   .robots_count = entry.robots_count,
+                                   .rules = page ? opts->rules : NULL,
+                                   .rule_count = page ? opts->rule_count : 0};
+        job->work.robots = NULL;
+        job->work.robots_count = 0;
     }
     if (count > 0) {
         zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};
@@ -439,7 +442,7 @@ s_node_remove (self_t *self, s_node_t *node, const char *why)
                 zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
         for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
             s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
-            zc_crawl_requeue (job->crawl, job->url, job->host_key, job->depth, now);
+            zc_crawl_requeue (job->crawl, &job->work, now);
             s_job_delete (self, key);
             requeued++;
         }
@@ -613,14 +616,17 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
 //  Outcomes
 
 //  Finds and detaches the job an outcome is about; NULL (counted) if it is
-//  unknown, already finished, or the crawl does not match.
+//  unknown, already finished, or the crawl or the kind of job does not
+//  match (a RESULT for a robots job stays outstanding).
 static s_job_t *
-s_job_take (self_t *self, const char *type, const char *crawl_id, uint64_t job_id)
+s_job_take (self_t *self, const char *type, const char *crawl_id, uint64_t job_id,
+            zc_job_kind_t kind)
 {
     char key[32];
     s_job_key (job_id, key, sizeof key);
     s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
-    if (!job || !streq (zc_crawl_id (job->crawl), crawl_id ? crawl_id : "")) {
+    if (!job || !streq (zc_crawl_id (job->crawl), crawl_id ? crawl_id : "") ||
+        job->work.kind != kind) {
         s_count_late (self, type, job_id);
         return NULL;
     }
@@ -633,44 +639,94 @@ static void
 s_job_finish (self_t *self, s_job_t *job)
 {
     int64_t now = zc_now_ms ();
-    zc_crawl_job_ended (job->crawl, job->host_key, now);
+    zc_crawl_job_ended (job->crawl, job->work.kind, job->work.host_key, now);
     zc_crawl_check_done (job->crawl, now);
     s_job_destroy ((void **)&job);
     s_dispatch (self);
 }
 
+//  Uniform in [0.5, 1.0): the jitter of retry back-offs.
+static double
+s_jitter (self_t *self)
+{
+    return 0.5 + 0.5 * (double)(s_random (self) >> 11) / 9007199254740992.0;
+}
+
+//  Failures worth another attempt: the network's and the server's, not ours
+//  (bad URL, too large, 4xx...).
+static bool
+s_retryable (const char *reason, uint32_t status)
+{
+    if (streq (reason, "http"))
+        return status == 429 || (status >= 500 && status < 600);
+    return streq (reason, "timeout") || streq (reason, "connect") || streq (reason, "dns") ||
+           streq (reason, "network");
+}
+
+//  A retryable failure of page JOB: the host backs off; unless this was the
+//  last attempt, the URL is queued again with attempt + 1, due after the
+//  exponential back-off with jitter and not before RETRY_AFTER_MS. Returns
+//  true if it was queued again.
+static bool
+s_retry (self_t *self, s_job_t *job, uint32_t retry_after_ms)
+{
+    int64_t now = zc_now_ms ();
+    zc_crawl_host_failed (job->crawl, job->work.host_key, now, retry_after_ms);
+    if (job->work.attempt >= zc_crawl_opts (job->crawl)->max_attempts)
+        return false;
+    int64_t delay = zc_crawl_backoff_ms (job->crawl, job->work.attempt, s_jitter (self));
+    if (delay < (int64_t)retry_after_ms)
+        delay = retry_after_ms;
+    zc_crawl_job_t next = job->work; //  borrows the strings
+    next.attempt++;
+    zc_crawl_retry (job->crawl, &next, now + delay);
+    return true;
+}
+
 static void
 s_handle_result (self_t *self, const zc_result_t *result)
 {
-    s_job_t *job = s_job_take (self, "RESULT", result->meta.crawl, result->meta.id);
+    s_job_t *job = s_job_take (self, "RESULT", result->meta.crawl, result->meta.id, ZC_JOB_PAGE);
     if (!job)
         return;
     //  The broker's own record is authoritative for what it asked
     zc_result_t item = *result;
-    item.meta.url = job->url;
-    item.meta.depth = job->depth;
+    item.meta.url = job->work.url;
+    item.meta.depth = job->work.depth;
+    item.meta.attempt = job->work.attempt;
     item.meta.crawl = zc_crawl_id (job->crawl);
     if (!item.meta.final_url || !*item.meta.final_url)
-        item.meta.final_url = job->url;
-    if (item.meta.status >= 200 && item.meta.status < 300) {
+        item.meta.final_url = job->work.url;
+    uint32_t status = item.meta.status;
+    if (status >= 200 && status < 300) {
+        zc_crawl_host_ok (job->crawl, job->work.host_key);
+        //  Reached through same-host redirects: the final URL is not
+        //  fetched again on its own
+        if (!streq (item.meta.final_url, job->work.url))
+            zc_crawl_mark_seen (job->crawl, item.meta.final_url);
         zc_crawl_write_item (job->crawl, &item);
         for (size_t i = 0; i < result->link_count; i++)
-            (void)zc_crawl_admit (job->crawl, result->links[i], job->depth + 1);
-    } else {
+            (void)zc_crawl_admit (job->crawl, result->links[i], job->work.depth + 1);
+    } else if (!s_retryable ("http", status) || !s_retry (self, job, 0)) {
+        if (!s_retryable ("http", status))
+            zc_crawl_host_ok (job->crawl, job->work.host_key);
         char detail[64];
-        snprintf (detail, sizeof detail, "HTTP %u", item.meta.status);
-        zc_sink_error_t error = {.url = job->url,
+        snprintf (detail, sizeof detail, "HTTP %u", status);
+        zc_sink_error_t error = {.url = job->work.url,
                                  .reason = "http",
                                  .detail = detail,
-                                 .status = item.meta.status,
-                                 .attempts = job->attempt,
-                                 .depth = job->depth,
+                                 .status = status,
+                                 .attempts = job->work.attempt,
+                                 .depth = job->work.depth,
                                  .at_ms = item.meta.fetched_at_ms};
         zc_crawl_write_error (job->crawl, &error);
     }
     s_job_finish (self, job);
 }
 
+//  A redirect to another host: the target goes through scope, dedup and
+//  (at its dispatch) robots like any URL, at the same depth and carrying
+//  the hops so far. The original always ends with an error line.
 static void
 s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
 {
@@ -680,20 +736,28 @@ s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
     char host_key[512];
     const char *reason = "redirect";
     const char *detail = failed->detail;
-    if (!location || zc_url_host_key (location, host_key, sizeof host_key) != 0) {
+    const zc_crawl_opts_t *opts = zc_crawl_opts (job->crawl);
+    //  failed->redirects counts the hop to LOCATION (the fetcher stops a
+    //  chain itself once it reaches max_redirects): more is over the limit
+    if (failed->redirects > opts->fetch.max_redirects) {
+        reason = "redirect_limit";
+        detail = "too many redirects";
+    } else if (!location || zc_url_host_key (location, host_key, sizeof host_key) != 0) {
         reason = "bad_url";
         detail = "invalid redirect location";
-    } else if (zc_crawl_scope_check (job->crawl, location, job->depth) != ZC_SCOPE_OK)
+    } else if (zc_crawl_scope_check (job->crawl, location, job->work.depth) != ZC_SCOPE_OK) {
         reason = "scope";
-    else
-        (void)zc_crawl_admit_redirect (job->crawl, location, job->depth);
-    zc_sink_error_t error = {.url = job->url,
+        detail = "redirect target out of scope";
+    } else
+        //  Seen already (a loop, or known): nothing more is enqueued
+        (void)zc_crawl_admit_redirect (job->crawl, location, job->work.depth, failed->redirects);
+    zc_sink_error_t error = {.url = job->work.url,
                              .reason = reason,
                              .detail = detail,
                              .status = failed->status,
                              .location = location ? location : failed->location,
-                             .attempts = job->attempt,
-                             .depth = job->depth,
+                             .attempts = job->work.attempt,
+                             .depth = job->work.depth,
                              .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
                                                             : (uint64_t)zc_now_ms ()};
     zc_crawl_write_error (job->crawl, &error);
@@ -703,18 +767,24 @@ s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
 static void
 s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
 {
-    s_job_t *job = s_job_take (self, "FETCH_FAILED", failed->crawl, failed->id);
+    s_job_t *job = s_job_take (self, "FETCH_FAILED", failed->crawl, failed->id, ZC_JOB_PAGE);
     if (!job)
         return;
-    if (streq (failed->reason, "redirect") && failed->location && *failed->location)
+    const char *reason = failed->reason ? failed->reason : "";
+    bool retryable = s_retryable (reason, failed->status);
+    if (streq (reason, "redirect") && failed->location && *failed->location) {
+        zc_crawl_host_ok (job->crawl, job->work.host_key);
         s_handle_redirect (self, job, failed);
-    else {
-        zc_sink_error_t error = {.url = job->url,
-                                 .reason = failed->reason,
+    } else if (!retryable || !s_retry (self, job, failed->retry_after_ms)) {
+        if (!retryable)
+            zc_crawl_host_ok (job->crawl, job->work.host_key);
+        zc_sink_error_t error = {.url = job->work.url,
+                                 .reason = reason,
                                  .detail = failed->detail,
                                  .status = failed->status,
-                                 .attempts = job->attempt,
-                                 .depth = job->depth,
+                                 .location = failed->location,
+                                 .attempts = job->work.attempt,
+                                 .depth = job->work.depth,
                                  .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
                                                                 : (uint64_t)zc_now_ms ()};
         zc_crawl_write_error (job->crawl, &error);
@@ -725,10 +795,18 @@ s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
 static void
 s_handle_robots (self_t *self, const zc_robots_t *robots)
 {
-    //  No robots jobs are dispatched yet: any ROBOTS is for an unknown job
-    s_job_t *job = s_job_take (self, "ROBOTS", robots->crawl, robots->id);
-    if (job)
-        s_job_finish (self, job);
+    s_job_t *job = s_job_take (self, "ROBOTS", robots->crawl, robots->id, ZC_JOB_ROBOTS);
+    if (!job)
+        return;
+    int64_t now = zc_now_ms ();
+    zc_robots_t outcome = *robots;
+    outcome.url = job->work.url; //  ours, not the sender's
+    int64_t retry_at = now + zc_crawl_backoff_ms (job->crawl, job->work.attempt, s_jitter (self));
+    zc_crawl_robots_done (job->crawl, job->work.host_key, job->work.attempt, &outcome, now,
+                          retry_at);
+    zc_crawl_check_done (job->crawl, now);
+    s_job_destroy ((void **)&job);
+    s_dispatch (self);
 }
 
 static int

@@ -7,6 +7,18 @@
     per verdict for the summary log. Once a
     crawl is done or stopped its frontier and seen set are freed: only the
     counters remain for STATUS.
+
+    robots.txt: a host's state is absent (never asked), fetching (its
+    robots job is out or waiting for a retry; the host is held in the
+    frontier so its URLs wait), ready (a matcher, until it expires) or
+    failed (robots.txt stayed unavailable after max_attempts: the host's
+    URLs end as errors when they come up). The check happens at dispatch
+    (zc_crawl_pop), not at admission, so an expired and changed robots.txt
+    applies to URLs already queued. A URL that is not fetched does not use
+    up its host's delay (zc_frontier_drop).
+
+    The SUBMIT message is freed after zc_crawl_new: every option array a
+    job or the scope needs later is deep-copied (s_copy_opts).
 */
 #include "zc_crawl.h"
 
@@ -15,12 +27,40 @@
 #include <errno.h>
 #include <string.h>
 
+#include "zc_robots.h"
 #include "zc_scope.h"
 #include "zc_seen.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
 #define ZC_CRAWL_HOST_KEY_MAX 512
+#define ZC_CRAWL_MAX_BACKOFF_MS (3600 * 1000)
+
+typedef enum {
+    S_ROBOTS_FETCHING = 0,
+    S_ROBOTS_READY,
+    S_ROBOTS_FAILED,
+} s_robots_state_t;
+
+//  robots.txt of one host.
+typedef struct {
+    s_robots_state_t state;
+    zc_robots_matcher_t *matcher; //  owned; NULL until a first outcome
+    int64_t expires_ms;           //  when ready: re-fetch after this
+    char *failure;                //  owned: why it is unavailable (failed)
+} s_robots_t;
+
+//  A job waiting in the retry heap.
+typedef struct {
+    int64_t due_ms;
+    uint64_t seq; //  FIFO among equal due times
+    zc_job_kind_t kind;
+    char *url;      //  owned
+    char *host_key; //  owned
+    uint32_t depth;
+    uint32_t attempt;
+    uint32_t redirects;
+} s_retry_t;
 
 struct zc_crawl {
     char *id; //  owned
@@ -36,6 +76,15 @@ struct zc_crawl {
     zc_seen_t *seen;                                //  owned; NULL once done or stopped
     zc_sink_t *sink;                                //  owned; NULL once done or stopped
     uint64_t admitted;                              //  URLs ever admitted, seeds included
+    zhashx_t *robots;                               //  owned: host key -> s_robots_t (owned)
+    char robots_token[64];                          //  our product token for robots.txt
+    s_retry_t **retries;                            //  owned: min-heap by (due_ms, seq)
+    size_t retry_count;
+    size_t retry_capacity;
+    uint64_t retry_seq;
+    char **strings; //  owned: deep copies of option strings (s_copy_opts)
+    size_t string_count;
+    zc_extract_rule_t *rules; //  owned array; strings in STRINGS
     uint64_t pages;
     uint64_t failed;
     uint64_t in_flight;
@@ -48,8 +97,21 @@ s_apply_defaults (zc_crawl_opts_t *opts)
 {
     if (opts->max_depth < 0)
         opts->max_depth = -1;
+    //  impolite: no delay (unless one is given), Crawl-delay ignored (see
+    //  zc_crawl_robots_done), high concurrency unless given
     if (opts->host_concurrency == 0)
-        opts->host_concurrency = ZC_CRAWL_DEFAULT_HOST_CONCURRENCY;
+        opts->host_concurrency =
+            opts->impolite ? ZC_CRAWL_IMPOLITE_HOST_CONCURRENCY : ZC_CRAWL_DEFAULT_HOST_CONCURRENCY;
+    if (opts->host_delay_ms == 0 && !opts->impolite)
+        opts->host_delay_ms = ZC_CRAWL_DEFAULT_HOST_DELAY_MS;
+    if (opts->crawl_delay_cap_ms == 0)
+        opts->crawl_delay_cap_ms = ZC_CRAWL_DEFAULT_CRAWL_DELAY_CAP_MS;
+    if (opts->robots_cache_ms == 0)
+        opts->robots_cache_ms = ZC_CRAWL_DEFAULT_ROBOTS_CACHE_MS;
+    if (opts->max_attempts == 0)
+        opts->max_attempts = ZC_CRAWL_DEFAULT_MAX_ATTEMPTS;
+    if (opts->retry_base_ms == 0)
+        opts->retry_base_ms = ZC_CRAWL_DEFAULT_RETRY_BASE_MS;
     if (opts->fetch.connect_timeout_ms == 0)
         opts->fetch.connect_timeout_ms = ZC_CRAWL_DEFAULT_CONNECT_TIMEOUT_MS;
     if (opts->fetch.timeout_ms == 0)
@@ -58,6 +120,67 @@ s_apply_defaults (zc_crawl_opts_t *opts)
         opts->fetch.max_body_bytes = ZC_CRAWL_DEFAULT_MAX_BODY_BYTES;
     if (opts->fetch.max_redirects == 0)
         opts->fetch.max_redirects = ZC_CRAWL_DEFAULT_MAX_REDIRECTS;
+}
+
+//  Returns a copy of STR ("" for NULL) kept until the crawl is destroyed.
+static const char *
+s_keep (zc_crawl_t *self, const char *str)
+{
+    self->strings = (char **)realloc (self->strings, (self->string_count + 1) * sizeof (char *));
+    if (!self->strings) {
+        fprintf (stderr, "zcrawl: out of memory\n");
+        abort ();
+    }
+    char *copy = zc_strdup (str ? str : "");
+    self->strings[self->string_count++] = copy;
+    return copy;
+}
+
+//  Deep-copies the string array *ARRAY of COUNT entries into SELF.
+static void
+s_keep_array (zc_crawl_t *self, const char ***array, size_t count)
+{
+    if (count == 0 || !*array) {
+        *array = NULL;
+        return;
+    }
+    const char **copy = (const char **)zmalloc (count * sizeof (char *));
+    for (size_t i = 0; i < count; i++)
+        copy[i] = s_keep (self, (*array)[i]);
+    //  The array itself is one more string-sized allocation to free
+    self->strings = (char **)realloc (self->strings, (self->string_count + 1) * sizeof (char *));
+    if (!self->strings) {
+        fprintf (stderr, "zcrawl: out of memory\n");
+        abort ();
+    }
+    self->strings[self->string_count++] = (char *)copy;
+    *array = copy;
+}
+
+//  Makes SELF->opts independent of the SUBMIT message it came from.
+static void
+s_copy_opts (zc_crawl_t *self)
+{
+    zc_crawl_opts_t *opts = &self->opts;
+    s_keep_array (self, &opts->fetch.headers, opts->fetch.header_count);
+    s_keep_array (self, &opts->fetch.resolve, opts->fetch.resolve_count);
+    s_keep_array (self, &opts->allowed_hosts, opts->allowed_host_count);
+    s_keep_array (self, &opts->allowed_domains, opts->allowed_domain_count);
+    s_keep_array (self, &opts->include, opts->include_count);
+    s_keep_array (self, &opts->exclude, opts->exclude_count);
+    if (opts->rule_count > 0 && opts->rules) {
+        self->rules = (zc_extract_rule_t *)zmalloc (opts->rule_count * sizeof (zc_extract_rule_t));
+        for (size_t i = 0; i < opts->rule_count; i++) {
+            self->rules[i] = opts->rules[i];
+            self->rules[i].name = s_keep (self, opts->rules[i].name);
+            self->rules[i].selector = s_keep (self, opts->rules[i].selector);
+            self->rules[i].attr = s_keep (self, opts->rules[i].attr);
+            self->rules[i].regex = s_keep (self, opts->rules[i].regex);
+        }
+    }
+    opts->rules = self->rules;
+    if (!opts->rules)
+        opts->rule_count = 0;
 }
 
 //  Output paths: "<dir>/<id>.items.jsonl" by default; errors next to the
@@ -88,7 +211,9 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
 }
 
 static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
-                                 bool check_scope, bool check_depth);
+                                 uint32_t redirects, bool check_scope, bool check_depth);
+static void s_robots_destroy (void **item_p);
+static void s_retries_clear (zc_crawl_t *self);
 
 zc_crawl_t *
 zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir, int64_t now_ms,
@@ -115,6 +240,13 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
     self->user_agent =
         zc_strdup (submit->opts.fetch.user_agent ? submit->opts.fetch.user_agent : "");
     self->opts.fetch.user_agent = self->user_agent;
+    s_copy_opts (self);
+    if (zc_robots_product_token (self->user_agent, self->robots_token, sizeof self->robots_token) !=
+        0)
+        snprintf (self->robots_token, sizeof self->robots_token, "%s",
+                  ZC_CRAWL_DEFAULT_ROBOTS_TOKEN);
+    self->robots = zhashx_new ();
+    zhashx_set_destructor (self->robots, s_robots_destroy);
     self->host_pages = zhashx_new ();
     self->seen = zc_seen_new ();
     zc_frontier_config_t frontier_config = {.host_concurrency = self->opts.host_concurrency,
@@ -148,7 +280,7 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
             *error = zsys_sprintf ("cannot open output '%s' / '%s': %s", self->output, self->errors,
                                    strerror (errno));
         else
-            zc_sink_set_rules (self->sink, submit->opts.rules, submit->opts.rule_count);
+            zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
     }
     //  Seeds are fetched even if the scope rules would drop them (the
     //  operator named them); the rules apply to what they lead to
@@ -158,7 +290,7 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
             if (verdict != ZC_SCOPE_OK)
                 zsys_info ("zc_broker: crawl %s: seed %s is fetched although out of scope (%s)",
                            self->id, seeds[i], zc_scope_verdict_str (verdict));
-            (void)s_admit (self, seeds[i], 0, false, false);
+            (void)s_admit (self, seeds[i], 0, 0, false, false);
         }
         free (seeds[i]);
     }
@@ -182,6 +314,12 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     zc_seen_destroy (&self->seen);
     zc_scope_destroy (&self->scope);
     zhashx_destroy (&self->host_pages);
+    zhashx_destroy (&self->robots);
+    s_retries_clear (self);
+    for (size_t i = 0; i < self->string_count; i++)
+        free (self->strings[i]);
+    free (self->strings);
+    free (self->rules);
     free (self->id);
     free (self->user_agent);
     free (self->output);
@@ -235,7 +373,8 @@ zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth)
 //  Admits URL; CHECK_SCOPE false for seeds, CHECK_DEPTH false for seeds
 //  and redirect targets (they inherit an admitted depth).
 static zc_crawl_admit_t
-s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope, bool check_depth)
+s_admit (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects, bool check_scope,
+         bool check_depth)
 {
     if (self->state != ZC_CRAWL_RUNNING)
         return ZC_CRAWL_INACTIVE;
@@ -261,7 +400,7 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope, bo
         zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
     }
     zc_seen_add (self->seen, fp);
-    zc_frontier_push (self->frontier, url, host_key, depth);
+    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, redirects, false);
     self->admitted++;
     return ZC_CRAWL_ADMITTED;
 }
@@ -270,24 +409,272 @@ zc_crawl_admit_t
 zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth)
 {
     assert (self);
-    return s_admit (self, url, depth, true, true);
+    return s_admit (self, url, depth, 0, true, true);
 }
 
 zc_crawl_admit_t
-zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth)
+zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects)
 {
     assert (self);
-    return s_admit (self, url, depth, true, false);
+    return s_admit (self, url, depth, redirects, true, false);
+}
+
+void
+zc_crawl_mark_seen (zc_crawl_t *self, const char *url)
+{
+    assert (self);
+    if (self->state != ZC_CRAWL_RUNNING || !url)
+        return;
+    zc_url_status_t status;
+    char *canonical = zc_url_canonical (url, &status);
+    if (canonical)
+        (void)zc_seen_add (self->seen, zc_url_fingerprint (canonical));
+    free (canonical);
+}
+
+//  --------------------------------------------------------------------------
+//  Retry heap: jobs waiting for their next attempt, earliest due first
+
+static bool
+s_retry_before (const s_retry_t *a, const s_retry_t *b)
+{
+    return a->due_ms != b->due_ms ? a->due_ms < b->due_ms : a->seq < b->seq;
+}
+
+static void
+s_retry_push (zc_crawl_t *self, zc_job_kind_t kind, const char *url, const char *host_key,
+              uint32_t depth, uint32_t attempt, uint32_t redirects, int64_t due_ms)
+{
+    if (self->retry_count == self->retry_capacity) {
+        self->retry_capacity = self->retry_capacity ? self->retry_capacity * 2 : 16;
+        self->retries =
+            (s_retry_t **)realloc (self->retries, self->retry_capacity * sizeof (s_retry_t *));
+        if (!self->retries) {
+            fprintf (stderr, "zcrawl: out of memory\n");
+            abort ();
+        }
+    }
+    s_retry_t *retry = (s_retry_t *)zmalloc (sizeof (s_retry_t));
+    *retry = (s_retry_t){.due_ms = due_ms,
+                         .seq = self->retry_seq++,
+                         .kind = kind,
+                         .url = zc_strdup (url),
+                         .host_key = zc_strdup (host_key),
+                         .depth = depth,
+                         .attempt = attempt,
+                         .redirects = redirects};
+    size_t index = self->retry_count++;
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (!s_retry_before (retry, self->retries[parent]))
+            break;
+        self->retries[index] = self->retries[parent];
+        index = parent;
+    }
+    self->retries[index] = retry;
+}
+
+//  Removes and returns the earliest retry (caller owns it).
+static s_retry_t *
+s_retry_pop (zc_crawl_t *self)
+{
+    assert (self->retry_count > 0);
+    s_retry_t *top = self->retries[0];
+    s_retry_t *last = self->retries[--self->retry_count];
+    size_t index = 0;
+    while (self->retry_count > 0) {
+        size_t child = 2 * index + 1;
+        if (child >= self->retry_count)
+            break;
+        if (child + 1 < self->retry_count &&
+            s_retry_before (self->retries[child + 1], self->retries[child]))
+            child++;
+        if (!s_retry_before (self->retries[child], last))
+            break;
+        self->retries[index] = self->retries[child];
+        index = child;
+    }
+    if (self->retry_count > 0)
+        self->retries[index] = last;
+    return top;
+}
+
+static void
+s_retry_destroy (s_retry_t **retry_p)
+{
+    s_retry_t *retry = *retry_p;
+    if (!retry)
+        return;
+    free (retry->url);
+    free (retry->host_key);
+    free (retry);
+    *retry_p = NULL;
+}
+
+static void
+s_retries_clear (zc_crawl_t *self)
+{
+    for (size_t i = 0; i < self->retry_count; i++)
+        s_retry_destroy (&self->retries[i]);
+    free (self->retries);
+    self->retries = NULL;
+    self->retry_count = self->retry_capacity = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  robots.txt
+
+static void
+s_robots_destroy (void **item_p)
+{
+    s_robots_t *robots = (s_robots_t *)*item_p;
+    if (!robots)
+        return;
+    zc_robots_destroy (&robots->matcher);
+    free (robots->failure);
+    free (robots);
+    *item_p = NULL;
+}
+
+//  "scheme://authority/robots.txt" for URL (canonical); NULL if malformed.
+static char *
+s_robots_url (const char *url)
+{
+    const char *authority = strstr (url, "://");
+    if (!authority)
+        return NULL;
+    authority += 3;
+    size_t length = strcspn (authority, "/?#");
+    if (length == 0)
+        return NULL;
+    return zsys_sprintf ("%.*s/robots.txt", (int)(authority - url) + (int)length, url);
+}
+
+//  Writes an error line (reason "robots") for a URL that will not be
+//  fetched; ENTRY is cleared.
+static void
+s_robots_error (zc_crawl_t *self, zc_frontier_entry_t *entry, const char *detail, int64_t now_ms)
+{
+    zc_sink_error_t error = {.url = entry->url,
+                             .reason = "robots",
+                             .detail = detail,
+                             .attempts = entry->attempt - 1, //  tries actually made
+                             .depth = entry->depth,
+                             .at_ms = (uint64_t)now_ms};
+    zc_crawl_write_error (self, &error);
+    zc_frontier_entry_clear (entry);
+}
+
+//  Fills OUT with a robots job for HOST_KEY (from URL) and counts it in
+//  flight: the host is held until the outcome and the request counts as a
+//  start for its delay. Returns -1 if URL has no usable authority.
+static int
+s_robots_start (zc_crawl_t *self, const char *url, const char *host_key, uint32_t attempt,
+                int64_t now_ms, zc_crawl_job_t *out)
+{
+    char *robots_url = s_robots_url (url);
+    if (!robots_url)
+        return -1;
+    s_robots_t *robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
+    if (!robots) {
+        robots = (s_robots_t *)zmalloc (sizeof (s_robots_t));
+        int rc = zhashx_insert (self->robots, host_key, robots);
+        assert (rc == 0);
+    }
+    robots->state = S_ROBOTS_FETCHING;
+    zc_frontier_hold (self->frontier, host_key, true);
+    zc_frontier_start (self->frontier, host_key, now_ms);
+    *out = (zc_crawl_job_t){.kind = ZC_JOB_ROBOTS,
+                            .url = robots_url,
+                            .host_key = zc_strdup (host_key),
+                            .attempt = attempt};
+    self->in_flight++;
+    return 0;
+}
+
+//  Moves due page retries to the head of their host's queue; returns the
+//  first due robots retry (caller owns it), or NULL.
+static s_retry_t *
+s_due_retries (zc_crawl_t *self, int64_t now_ms)
+{
+    while (self->retry_count > 0 && self->retries[0]->due_ms <= now_ms) {
+        s_retry_t *retry = s_retry_pop (self);
+        if (retry->kind == ZC_JOB_ROBOTS)
+            return retry;
+        zc_frontier_push_entry (self->frontier, retry->url, retry->host_key, retry->depth,
+                                retry->attempt, retry->redirects, true);
+        s_retry_destroy (&retry);
+    }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Dispatch and outcomes
+
+void
+zc_crawl_job_clear (zc_crawl_job_t *job)
+{
+    if (!job)
+        return;
+    free (job->url);
+    free (job->host_key);
+    memset (job, 0, sizeof *job);
 }
 
 int
-zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_frontier_entry_t *out)
+zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out)
 {
     assert (self);
-    if (self->state != ZC_CRAWL_RUNNING || zc_frontier_pop (self->frontier, now_ms, out) != 0)
+    assert (out);
+    if (self->state != ZC_CRAWL_RUNNING)
         return -1;
-    self->in_flight++;
-    return 0;
+    s_retry_t *robots_retry = s_due_retries (self, now_ms);
+    if (robots_retry) {
+        int rc = s_robots_start (self, robots_retry->url, robots_retry->host_key,
+                                 robots_retry->attempt, now_ms, out);
+        s_retry_destroy (&robots_retry);
+        if (rc == 0)
+            return 0;
+    }
+    const char *url, *host_key;
+    while (zc_frontier_peek (self->frontier, now_ms, &url, &host_key) == 0) {
+        s_robots_t *robots = NULL;
+        if (!self->opts.ignore_robots) {
+            robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
+            bool expired =
+                robots && robots->state == S_ROBOTS_READY && now_ms >= robots->expires_ms;
+            if ((!robots || expired) && s_robots_start (self, url, host_key, 1, now_ms, out) == 0)
+                return 0;
+        }
+        zc_frontier_entry_t entry;
+        if (robots && robots->state == S_ROBOTS_FAILED) {
+            char *key = zc_strdup (host_key);
+            if (zc_frontier_drop (self->frontier, key, &entry) == 0)
+                s_robots_error (self, &entry, robots->failure, now_ms);
+            free (key);
+            continue;
+        }
+        if (robots && robots->matcher && !zc_robots_allowed_url (robots->matcher, url)) {
+            char *key = zc_strdup (host_key);
+            if (zc_frontier_drop (self->frontier, key, &entry) == 0)
+                s_robots_error (self, &entry, "disallowed by robots.txt", now_ms);
+            free (key);
+            continue;
+        }
+        int rc = zc_frontier_pop (self->frontier, now_ms, &entry);
+        assert (rc == 0); //  peek said so
+        *out = (zc_crawl_job_t){.kind = ZC_JOB_PAGE,
+                                .url = entry.url,
+                                .host_key = entry.host_key,
+                                .depth = entry.depth,
+                                .attempt = entry.attempt,
+                                .redirects = entry.redirects};
+        if (robots && robots->matcher)
+            out->robots = zc_robots_rules (robots->matcher, &out->robots_count);
+        self->in_flight++;
+        return 0;
+    }
+    return -1;
 }
 
 int64_t
@@ -296,30 +683,147 @@ zc_crawl_next_ready_ms (zc_crawl_t *self)
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return -1;
-    return zc_frontier_next_ready_ms (self->frontier);
+    int64_t next = zc_frontier_next_ready_ms (self->frontier);
+    if (self->retry_count > 0 && (next < 0 || self->retries[0]->due_ms < next))
+        next = self->retries[0]->due_ms;
+    return next;
 }
 
 void
-zc_crawl_job_ended (zc_crawl_t *self, const char *host_key, int64_t now_ms)
+zc_crawl_job_ended (zc_crawl_t *self, zc_job_kind_t kind, const char *host_key, int64_t now_ms)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    if (zc_frontier_done (self->frontier, host_key, now_ms) != 0)
+    if (kind == ZC_JOB_PAGE && zc_frontier_done (self->frontier, host_key, now_ms) != 0)
         zsys_error ("zc_broker: crawl %s: no URL of %s in flight", self->id, host_key);
     if (self->in_flight > 0)
         self->in_flight--;
 }
 
 void
-zc_crawl_requeue (zc_crawl_t *self, const char *url, const char *host_key, uint32_t depth,
-                  int64_t now_ms)
+zc_crawl_requeue (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t now_ms)
+{
+    assert (self);
+    assert (job);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return;
+    zc_crawl_job_ended (self, job->kind, job->host_key, now_ms);
+    if (job->kind == ZC_JOB_PAGE)
+        zc_frontier_push_entry (self->frontier, job->url, job->host_key, job->depth, job->attempt,
+                                job->redirects, true);
+    else
+        s_retry_push (self, ZC_JOB_ROBOTS, job->url, job->host_key, 0, job->attempt, 0, now_ms);
+}
+
+void
+zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms)
+{
+    assert (self);
+    assert (job);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return;
+    s_retry_push (self, ZC_JOB_PAGE, job->url, job->host_key, job->depth, job->attempt,
+                  job->redirects, due_ms);
+}
+
+void
+zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
+                      uint32_t retry_after_ms)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    zc_crawl_job_ended (self, host_key, now_ms);
-    zc_frontier_push (self->frontier, url, host_key, depth);
+    zc_frontier_backoff (self->frontier, host_key, now_ms);
+    if (retry_after_ms > 0)
+        zc_frontier_defer (self->frontier, host_key, now_ms + (int64_t)retry_after_ms);
+}
+
+void
+zc_crawl_host_ok (zc_crawl_t *self, const char *host_key)
+{
+    assert (self);
+    if (self->state == ZC_CRAWL_RUNNING)
+        zc_frontier_success (self->frontier, host_key);
+}
+
+int64_t
+zc_crawl_backoff_ms (zc_crawl_t *self, uint32_t attempt, double jitter)
+{
+    assert (self);
+    double delay = (double)self->opts.retry_base_ms * jitter;
+    for (uint32_t i = 1; i < attempt && delay < ZC_CRAWL_MAX_BACKOFF_MS; i++)
+        delay *= 2;
+    return delay < ZC_CRAWL_MAX_BACKOFF_MS ? (int64_t)delay : ZC_CRAWL_MAX_BACKOFF_MS;
+}
+
+//  robots.txt of HOST_KEY stays unavailable: every URL of the host ends.
+static void
+s_robots_fail (zc_crawl_t *self, s_robots_t *robots, const char *host_key,
+               const zc_robots_t *outcome, int64_t now_ms)
+{
+    robots->state = S_ROBOTS_FAILED;
+    zc_robots_destroy (&robots->matcher);
+    free (robots->failure);
+    if (outcome->status)
+        robots->failure = zsys_sprintf ("robots.txt unavailable: HTTP %u", outcome->status);
+    else
+        robots->failure =
+            zsys_sprintf ("robots.txt unavailable: %s",
+                          outcome->reason && *outcome->reason ? outcome->reason : "no response");
+    zsys_info ("zc_broker: crawl %s: %s for %s; its URLs are given up", self->id, robots->failure,
+               host_key);
+    zc_frontier_entry_t entry;
+    while (zc_frontier_drop (self->frontier, host_key, &entry) == 0)
+        s_robots_error (self, &entry, robots->failure, now_ms);
+    zc_frontier_hold (self->frontier, host_key, false);
+}
+
+void
+zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
+                      const zc_robots_t *outcome, int64_t now_ms, int64_t retry_at_ms)
+{
+    assert (self);
+    assert (outcome);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return;
+    if (self->in_flight > 0)
+        self->in_flight--;
+    s_robots_t *robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
+    if (!robots || robots->state != S_ROBOTS_FETCHING)
+        return;
+    uint32_t status = outcome->status;
+    zc_robots_matcher_t *matcher = NULL;
+    if (status >= 200 && status < 300)
+        matcher =
+            zc_robots_parse ((const char *)outcome->body, outcome->body_size, self->robots_token);
+    else if (status >= 300 && status < 500)
+        //  4xx: no robots.txt, allow all (RFC 9309 2.3.1.3); 3xx: more
+        //  redirects than the fetcher follows, "unavailable" likewise
+        matcher = zc_robots_allow_all ();
+    else if (attempt < self->opts.max_attempts) {
+        //  5xx or unreachable: disallow all (the host stays held) and retry
+        char *url = zsys_sprintf ("%s", outcome->url ? outcome->url : "");
+        s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, retry_at_ms);
+        free (url);
+        return;
+    } else {
+        s_robots_fail (self, robots, host_key, outcome, now_ms);
+        return;
+    }
+    zc_robots_destroy (&robots->matcher);
+    robots->matcher = matcher;
+    robots->state = S_ROBOTS_READY;
+    robots->expires_ms = now_ms + (int64_t)self->opts.robots_cache_ms;
+    int64_t crawl_delay = zc_robots_crawl_delay_ms (matcher);
+    if (crawl_delay >= 0 && !self->opts.impolite) {
+        int64_t delay = crawl_delay < (int64_t)self->opts.crawl_delay_cap_ms
+                            ? crawl_delay
+                            : (int64_t)self->opts.crawl_delay_cap_ms;
+        if (delay > (int64_t)self->opts.host_delay_ms)
+            zc_frontier_set_delay (self->frontier, host_key, (uint32_t)delay);
+    }
+    zc_frontier_hold (self->frontier, host_key, false);
 }
 
 void
@@ -361,6 +865,8 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
     zhashx_destroy (&self->host_pages);
+    zhashx_destroy (&self->robots);
+    s_retries_clear (self);
 }
 
 //  Writes "host 3, depth 10" (the non-zero scope drop counters) into BUF.
@@ -386,7 +892,7 @@ zc_crawl_check_done (zc_crawl_t *self, int64_t now_ms)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING || self->in_flight > 0 ||
-        zc_frontier_queued (self->frontier) > 0)
+        zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0)
         return false;
     s_finish (self, ZC_CRAWL_DONE, now_ms);
     char dropped[256];
@@ -404,7 +910,7 @@ zc_crawl_stop (zc_crawl_t *self, int64_t now_ms)
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    uint64_t dropped = zc_frontier_queued (self->frontier);
+    uint64_t dropped = zc_frontier_queued (self->frontier) + self->retry_count;
     s_finish (self, ZC_CRAWL_STOPPED, now_ms);
     zsys_info ("zc_broker: crawl %s stopped: %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
                " URLs dropped",
@@ -424,7 +930,7 @@ zc_crawl_status (zc_crawl_t *self, int64_t now_ms, zc_crawl_status_t *status)
         .errors = self->errors,
         .pages = self->pages,
         .failed = self->failed,
-        .queued = running ? zc_frontier_queued (self->frontier) : 0,
+        .queued = running ? zc_frontier_queued (self->frontier) + self->retry_count : 0,
         .in_flight = self->in_flight,
         .started_ms = (uint64_t)self->started_ms,
         .elapsed_ms = (uint64_t)(running ? now_ms - self->started_ms : self->elapsed_ms),

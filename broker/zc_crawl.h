@@ -2,6 +2,12 @@
     options with defaults applied, scope (zc_scope), seen set,
     frontier, output sink and counters. The broker actor owns the jobs and
     the nodes; this module decides what is admitted and what is written.
+
+    Politeness lives here too: the robots.txt of each host (fetched by a
+    ZC_JOB_ROBOTS job before the host's first page, cached robots_cache_ms,
+    checked before every dispatch), the per-host delays and back-off (in
+    the frontier) and the retry queue (URLs waiting for their next attempt,
+    a min-heap by due time, so a waiting retry never blocks other URLs).
 */
 #ifndef ZC_CRAWL_H_INCLUDED
 #define ZC_CRAWL_H_INCLUDED
@@ -11,6 +17,7 @@
 
 #include "zc_frontier.h"
 #include "zc_msg.h"
+#include "zc_robots.h"
 #include "zc_scope.h"
 #include "zc_sink.h"
 
@@ -35,7 +42,14 @@ typedef enum {
 } zc_crawl_admit_t;
 
 //  Defaults applied to zero-valued options in SUBMIT.
-#define ZC_CRAWL_DEFAULT_HOST_CONCURRENCY 8
+#define ZC_CRAWL_DEFAULT_HOST_CONCURRENCY 2
+#define ZC_CRAWL_IMPOLITE_HOST_CONCURRENCY 64
+#define ZC_CRAWL_DEFAULT_HOST_DELAY_MS 1000
+#define ZC_CRAWL_DEFAULT_CRAWL_DELAY_CAP_MS 30000
+#define ZC_CRAWL_DEFAULT_ROBOTS_CACHE_MS (24u * 3600 * 1000)
+#define ZC_CRAWL_DEFAULT_MAX_ATTEMPTS 3
+#define ZC_CRAWL_DEFAULT_RETRY_BASE_MS 1000
+#define ZC_CRAWL_DEFAULT_ROBOTS_TOKEN "zcrawl"
 #define ZC_CRAWL_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define ZC_CRAWL_DEFAULT_TIMEOUT_MS 30000
 #define ZC_CRAWL_DEFAULT_MAX_BODY_BYTES (10u * 1024 * 1024)
@@ -66,26 +80,81 @@ const zc_crawl_opts_t *zc_crawl_opts (zc_crawl_t *self);
 zc_crawl_admit_t zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth);
 
 //  Admits URL ignoring the depth limit (a redirect target inherits the depth
-//  of the URL that was already admitted).
-zc_crawl_admit_t zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth);
+//  of the URL that was already admitted); the target's jobs carry
+//  REDIRECTS (hops so far).
+zc_crawl_admit_t zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth,
+                                          uint32_t redirects);
+
+//  Adds URL (a page's final URL after same-host redirects) to the seen set
+//  so that it is not fetched again. Ignored if not canonical.
+void zc_crawl_mark_seen (zc_crawl_t *self, const char *url);
 
 //  Scope verdict for URL (canonical) at DEPTH, without admitting it.
 zc_scope_verdict_t zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth);
 
-//  Pops the next URL ready at NOW_MS (see zc_frontier_pop); -1 if none or
-//  the crawl is not running. On success the URL counts as in flight.
-int zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_frontier_entry_t *out);
+//  One job to dispatch, as zc_crawl_pop hands it out.
+typedef struct {
+    zc_job_kind_t kind;
+    char *url;      //  owned: page URL, or the host's robots.txt URL
+    char *host_key; //  owned
+    uint32_t depth;
+    uint32_t attempt;   //  1 for a first try
+    uint32_t redirects; //  hops already followed (redirect targets)
+    //  Page jobs: the host's robots rules (borrowed from the crawl, valid
+    //  until its next robots outcome or stop; NULL with ignore_robots)
+    const zc_robots_rule_t *robots;
+    size_t robots_count;
+} zc_crawl_job_t;
 
-//  Earliest time a delayed host becomes ready, or -1 (see
-//  zc_frontier_next_ready_ms).
+//  Frees the strings of JOB and zeroes it. NULL-safe.
+void zc_crawl_job_clear (zc_crawl_job_t *job);
+
+//  Takes the next job ready at NOW_MS: a due retry, the robots.txt of a
+//  host whose rules are unknown or expired (its URLs then wait), or the
+//  next allowed URL. URLs that robots.txt disallows, or whose host's
+//  robots.txt is unavailable, are written as errors (reason "robots") on
+//  the way. Returns 0 with *OUT filled (caller owns its strings; the job
+//  counts as in flight), or -1 if nothing is ready or the crawl is not
+//  running.
+int zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out);
+
+//  Earliest time something delayed becomes ready (a host's delay, a
+//  retry), or -1.
 int64_t zc_crawl_next_ready_ms (zc_crawl_t *self);
 
-//  Ends one in-flight URL of HOST_KEY.
-void zc_crawl_job_ended (zc_crawl_t *self, const char *host_key, int64_t now_ms);
+//  Ends one in-flight job of KIND for HOST_KEY.
+void zc_crawl_job_ended (zc_crawl_t *self, zc_job_kind_t kind, const char *host_key,
+                         int64_t now_ms);
 
-//  Puts an in-flight URL back in the frontier (its fetcher died).
-void zc_crawl_requeue (zc_crawl_t *self, const char *url, const char *host_key, uint32_t depth,
-                       int64_t now_ms);
+//  Puts an in-flight job back (its fetcher died): a page goes to the head
+//  of its host's queue, a robots job is dispatched again; the attempt
+//  number stays. Ends the job as zc_crawl_job_ended.
+void zc_crawl_requeue (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t now_ms);
+
+//  Queues page JOB (borrowed; its attempt already incremented) for another
+//  try not before DUE_MS. The caller has ended the failed job.
+void zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms);
+
+//  A retryable failure at HOST_KEY: adaptive back-off, and no request
+//  before NOW_MS + RETRY_AFTER_MS (0 = no Retry-After).
+void zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
+                           uint32_t retry_after_ms);
+
+//  A response that was not a retryable failure: the host speeds back up.
+void zc_crawl_host_ok (zc_crawl_t *self, const char *host_key);
+
+//  The robots.txt job of HOST_KEY (attempt ATTEMPT) ended with ROBOTS
+//  (borrowed): 2xx is parsed, 3xx (too many redirects) and 4xx allow all;
+//  5xx or no response is retried at RETRY_AT_MS while attempts remain,
+//  else every URL of the host ends as an error (reason "robots"). Ends
+//  the job (no zc_crawl_job_ended).
+void zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
+                           const zc_robots_t *robots, int64_t now_ms, int64_t retry_at_ms);
+
+//  Delay before the retry that follows failed attempt ATTEMPT (>= 1), with
+//  JITTER in [0.5, 1.0]: retry_base_ms * 2^(ATTEMPT-1) * JITTER, at most
+//  one hour.
+int64_t zc_crawl_backoff_ms (zc_crawl_t *self, uint32_t attempt, double jitter);
 
 //  Writes an item / error line and counts it (no-op unless running).
 void zc_crawl_write_item (zc_crawl_t *self, const zc_result_t *result);

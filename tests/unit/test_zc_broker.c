@@ -165,7 +165,11 @@ s_submit (ctx_t *ctx, const char **seeds, size_t count, zc_crawl_opts_t opts)
 static zc_crawl_opts_t
 s_opts (void)
 {
-    return (zc_crawl_opts_t){.max_depth = -1, .fetch = {.allow_private = true, .user_agent = ""}};
+    //  Most tests are about dispatch, not politeness
+    return (zc_crawl_opts_t){.max_depth = -1,
+                             .impolite = true,
+                             .ignore_robots = true,
+                             .fetch = {.allow_private = true, .user_agent = ""}};
 }
 
 static zsock_t *
