@@ -45,6 +45,7 @@ typedef struct {
     uint32_t base_ms;  //  configured delay (or Crawl-delay)
     uint32_t delay_ms; //  effective delay: base, or more after failures
     int64_t next_ms;   //  may be fetched at or after this time
+    int64_t start_ms;  //  last request start (pop or start), -1 if none
     uint64_t seq;      //  heap tie-breaker, set on each heap insert
     size_t heap_index; //  ZC_FRONTIER_NOT_IN_HEAP when not in the heap
 } s_host_t;
@@ -211,6 +212,7 @@ s_host_get (zc_frontier_t *self, const char *host_key)
         host->key = zc_strdup (host_key);
         host->heap_index = ZC_FRONTIER_NOT_IN_HEAP;
         host->base_ms = host->delay_ms = self->config.host_delay_ms;
+        host->start_ms = -1;
         int rc = zhashx_insert (self->hosts, host_key, host);
         assert (rc == 0);
     }
@@ -285,6 +287,7 @@ zc_frontier_pop (zc_frontier_t *self, int64_t now_ms, zc_frontier_entry_t *out)
     s_host_take_head (self, host, out);
     host->in_flight++;
     self->in_flight++;
+    host->start_ms = now_ms;
     host->next_ms = now_ms + (int64_t)host->delay_ms;
     s_host_reconsider (self, host);
     return 0;
@@ -325,6 +328,7 @@ zc_frontier_start (zc_frontier_t *self, const char *host_key, int64_t now_ms)
 {
     assert (self);
     s_host_t *host = s_host_get (self, host_key);
+    host->start_ms = now_ms;
     host->next_ms = now_ms + (int64_t)host->delay_ms;
     s_host_update (self, host);
 }
@@ -346,6 +350,11 @@ zc_frontier_set_delay (zc_frontier_t *self, const char *host_key, uint32_t delay
     host->base_ms = delay_ms;
     if (host->delay_ms < delay_ms)
         host->delay_ms = delay_ms;
+    //  The request already started (robots.txt itself) counts too
+    if (host->start_ms >= 0 && host->next_ms < host->start_ms + (int64_t)host->delay_ms) {
+        host->next_ms = host->start_ms + (int64_t)host->delay_ms;
+        s_host_update (self, host);
+    }
 }
 
 void

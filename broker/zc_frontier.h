@@ -91,7 +91,8 @@ void zc_frontier_start (zc_frontier_t *self, const char *host_key, int64_t now_m
 void zc_frontier_hold (zc_frontier_t *self, const char *host_key, bool held);
 
 //  Sets HOST_KEY's base delay (e.g. from Crawl-delay); the effective delay
-//  is raised to it if lower. Creates the host if needed.
+//  is raised to it if lower, and so is the gap after the last request
+//  start. Creates the host if needed.
 void zc_frontier_set_delay (zc_frontier_t *self, const char *host_key, uint32_t delay_ms);
 
 //  A retryable failure at HOST_KEY: doubles its effective delay (from

@@ -784,6 +784,437 @@ test_host_delay (void **state)
     free (crawl);
 }
 
+//  --------------------------------------------------------------------------
+//  Politeness, robots.txt, retries, redirects
+
+static void
+s_robots_reply (zsock_t *fetcher, const zc_job_t *job, uint32_t status, const char *body)
+{
+    zc_msg_t robots = {.type = ZC_MSG_ROBOTS,
+                       .robots = {.crawl = job->crawl,
+                                  .id = job->id,
+                                  .url = job->url,
+                                  .status = status,
+                                  .reason = status ? "" : "connect",
+                                  .body = body,
+                                  .body_size = body ? strlen (body) : 0,
+                                  .fetched_at_ms = (uint64_t)zc_now_ms ()}};
+    s_send (fetcher, &robots);
+}
+
+static zc_crawl_opts_t
+s_polite_opts (void)
+{
+    zc_crawl_opts_t opts = s_opts ();
+    opts.impolite = true; //  no delay unless a test sets one
+    opts.ignore_robots = false;
+    return opts;
+}
+
+//  Expects one JOBS message with exactly one job of KIND for URL.
+static zc_msg_t *
+s_expect_job (ctx_t *ctx, zc_job_kind_t kind, const char *url)
+{
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 1);
+    assert_int_equal (jobs->jobs.jobs[0].kind, kind);
+    assert_string_equal (jobs->jobs.jobs[0].url, url);
+    return jobs;
+}
+
+//  Collects page jobs until COUNT have arrived; returns them as a zlistx
+//  of zc_msg_t (one job each or more).
+static zlistx_t *
+s_collect (ctx_t *ctx, size_t count)
+{
+    zlistx_t *messages = zlistx_new ();
+    zlistx_set_destructor (messages, (zlistx_destructor_fn *)zc_msg_destroy);
+    size_t got = 0;
+    while (got < count) {
+        zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+        got += jobs->jobs.job_count;
+        zlistx_add_end (messages, jobs);
+    }
+    assert_int_equal (got, count);
+    return messages;
+}
+
+//  robots.txt goes first, the host's pages wait for it; disallowed URLs end
+//  as errors without being dispatched; page jobs carry the rules.
+static void
+test_robots_first (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/private/x",
+                           "http://127.0.0.1:1/b"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.fetch.user_agent = "zcrawl/0.1 (+https://example.invalid/zcrawl-contact)";
+    zc_extract_rule_t rules[] = {{.name = "h", .selector = "h1", .attr = "", .regex = ""}};
+    opts.rules = rules;
+    opts.rule_count = 1;
+    char *crawl = s_submit (ctx, seeds, 3, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *robots = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    assert_int_equal (robots->jobs.jobs[0].attempt, 1);
+    assert_int_equal (robots->jobs.jobs[0].rule_count, 0);
+    //  The pages wait for the outcome
+    s_expect_nothing (ctx, ctx->fetcher, 150);
+    s_robots_reply (ctx->fetcher, &robots->jobs.jobs[0], 200,
+                    "User-agent: other\nDisallow: /\n\nUser-agent: zcrawl\nDisallow: /private\n");
+    zlistx_t *pages = s_collect (ctx, 2);
+    const char *expected[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
+    size_t n = 0;
+    for (zc_msg_t *jobs = (zc_msg_t *)zlistx_first (pages); jobs;
+         jobs = (zc_msg_t *)zlistx_next (pages))
+        for (size_t i = 0; i < jobs->jobs.job_count; i++, n++) {
+            zc_job_t *job = &jobs->jobs.jobs[i];
+            assert_string_equal (job->url, expected[n]);
+            assert_int_equal (job->kind, ZC_JOB_PAGE);
+            assert_int_equal (job->robots_count, 1);
+            assert_false (job->robots[0].allow);
+            assert_string_equal (job->robots[0].path, "/private");
+            assert_int_equal (job->rule_count, 1);
+            assert_string_equal (job->rules[0].name, "h");
+            assert_string_equal (job->rules[0].selector, "h1");
+            //  A link into the disallowed path is admitted but never dispatched
+            const char *links[] = {"http://127.0.0.1:1/private/y"};
+            s_result (ctx, job, 200, links, n == 0 ? 1 : 0);
+        }
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 2);
+    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    zc_msg_destroy (&status);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 2);
+    assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/private/x");
+    assert_string_equal (s_str (errors, 0, "reason"), "robots");
+    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:1/private/y");
+    assert_string_equal (s_str (errors, 1, "reason"), "robots");
+    json_decref (errors);
+    zlistx_destroy (&pages);
+    zc_msg_destroy (&robots);
+    free (crawl);
+}
+
+//  robots.txt 404: everything allowed, rules empty.
+static void
+test_robots_404 (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/private/x"};
+    char *crawl = s_submit (ctx, seeds, 2, s_polite_opts ());
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *robots = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    s_robots_reply (ctx->fetcher, &robots->jobs.jobs[0], 404, "Disallow: /\n");
+    zlistx_t *pages = s_collect (ctx, 2);
+    for (zc_msg_t *jobs = (zc_msg_t *)zlistx_first (pages); jobs;
+         jobs = (zc_msg_t *)zlistx_next (pages))
+        for (size_t i = 0; i < jobs->jobs.job_count; i++) {
+            assert_int_equal (jobs->jobs.jobs[i].robots_count, 0);
+            s_result (ctx, &jobs->jobs.jobs[i], 200, NULL, 0);
+        }
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 2);
+    assert_int_equal (status->status_reply.crawls[0].failed, 0);
+    zc_msg_destroy (&status);
+    zlistx_destroy (&pages);
+    zc_msg_destroy (&robots);
+    free (crawl);
+}
+
+//  robots.txt 503 then unreachable: retried with back-off up to
+//  max_attempts, then the host's URLs end as robots errors and the crawl
+//  finishes. Another host is not held up meanwhile.
+static void
+test_robots_unavailable (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.max_attempts = 2;
+    opts.retry_base_ms = 100;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *first = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    int64_t failed_at = zc_now_ms ();
+    s_robots_reply (ctx->fetcher, &first->jobs.jobs[0], 503, "");
+    zc_msg_t *second = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    assert_true (zc_now_ms () - failed_at >= 50); //  100 ms * jitter >= 0.5
+    assert_int_equal (second->jobs.jobs[0].attempt, 2);
+    s_robots_reply (ctx->fetcher, &second->jobs.jobs[0], 0, NULL);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 0);
+    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    zc_msg_destroy (&status);
+    s_expect_nothing (ctx, ctx->fetcher, 50);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal (s_str (errors, i, "reason"), "robots");
+        assert_non_null (strstr (s_str (errors, i, "detail"), "robots.txt unavailable"));
+    }
+    json_decref (errors);
+    zc_msg_destroy (&first);
+    zc_msg_destroy (&second);
+    free (crawl);
+}
+
+//  Crawl-delay (capped) spaces the request starts to the host.
+static void
+test_crawl_delay (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/1", "http://127.0.0.1:1/2", "http://127.0.0.1:1/3"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.impolite = false;
+    opts.host_delay_ms = 20;
+    opts.host_concurrency = 4;
+    opts.crawl_delay_cap_ms = 120; //  Crawl-delay: 5 is capped to 120 ms
+    char *crawl = s_submit (ctx, seeds, 3, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *robots = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    int64_t robots_at = zc_now_ms ();
+    s_robots_reply (ctx->fetcher, &robots->jobs.jobs[0], 200, "User-agent: *\nCrawl-delay: 5\n");
+    int64_t last = robots_at;
+    for (int i = 1; i <= 3; i++) {
+        char url[64];
+        snprintf (url, sizeof url, "http://127.0.0.1:1/%d", i);
+        zc_msg_t *jobs = s_expect_job (ctx, ZC_JOB_PAGE, url);
+        int64_t now = zc_now_ms ();
+        //  Gaps between request starts >= the delay (a few ms of slack for
+        //  the time a message takes to reach us)
+        if (now - last < 110)
+            fail_msg ("page %d came %d ms after the previous request", i, (int)(now - last));
+        last = now;
+        s_result (ctx, &jobs->jobs.jobs[0], 200, NULL, 0);
+        zc_msg_destroy (&jobs);
+    }
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    zc_msg_destroy (&status);
+    zc_msg_destroy (&robots);
+    free (crawl);
+}
+
+//  Retryable failures are retried with attempt + 1 after the back-off; the
+//  final failure is one error line with attempts = max_attempts.
+static void
+test_retries (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/r", "http://127.0.0.1:1/gone"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.max_attempts = 3;
+    opts.retry_base_ms = 100;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 2);
+    //  A 404 is final at once
+    s_failed (ctx->fetcher, &jobs->jobs.jobs[1], "http", 404, "");
+    const char *reasons[] = {"timeout", "http", "connect"};
+    uint32_t statuses[] = {0, 503, 0};
+    int64_t min_gap[] = {50, 100}; //  base * 2^(attempt-1) * jitter >= 0.5
+    zc_msg_t *current = jobs;
+    zc_job_t *job = &jobs->jobs.jobs[0];
+    for (uint32_t attempt = 1; attempt <= 3; attempt++) {
+        assert_string_equal (job->url, "http://127.0.0.1:1/r");
+        assert_int_equal (job->attempt, attempt);
+        int64_t failed_at = zc_now_ms ();
+        s_failed (ctx->fetcher, job, reasons[attempt - 1], statuses[attempt - 1], "");
+        if (attempt < 3) {
+            zc_msg_t *next = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/r");
+            assert_true (zc_now_ms () - failed_at >= min_gap[attempt - 1]);
+            zc_msg_destroy (&current);
+            current = next;
+            job = &current->jobs.jobs[0];
+        }
+    }
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    zc_msg_destroy (&status);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 2);
+    assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/gone");
+    assert_int_equal (s_int (errors, 0, "attempts"), 1);
+    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:1/r");
+    assert_string_equal (s_str (errors, 1, "reason"), "connect");
+    assert_int_equal (s_int (errors, 1, "attempts"), 3);
+    json_decref (errors);
+    zc_msg_destroy (&current);
+    free (crawl);
+}
+
+//  429 with Retry-After: neither the URL nor anything else of that host is
+//  requested before it; a RESULT with status 503 is retried too.
+static void
+test_retry_after (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.host_concurrency = 1;
+    opts.retry_base_ms = 10;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *a = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/a");
+    int64_t failed_at = zc_now_ms ();
+    zc_msg_t failed = {.type = ZC_MSG_FETCH_FAILED,
+                       .fetch_failed = {.crawl = crawl,
+                                        .id = a->jobs.jobs[0].id,
+                                        .url = a->jobs.jobs[0].url,
+                                        .attempt = 1,
+                                        .reason = "http",
+                                        .detail = "HTTP 429",
+                                        .status = 429,
+                                        .location = "",
+                                        .fetched_at_ms = (uint64_t)failed_at,
+                                        .retry_after_ms = 400}};
+    s_send (ctx->fetcher, &failed);
+    zc_msg_t *next = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_true (zc_now_ms () - failed_at >= 390);
+    //  The retry goes first (it waited longest)
+    assert_string_equal (next->jobs.jobs[0].url, "http://127.0.0.1:1/a");
+    assert_int_equal (next->jobs.jobs[0].attempt, 2);
+    //  A 503 RESULT (a parser passing it on) is retried as well
+    s_result (ctx, &next->jobs.jobs[0], 503, NULL, 0);
+    //  One in flight at a time (host_concurrency 1): answer each
+    bool retried = false;
+    for (int i = 0; i < 2; i++) {
+        zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+        assert_int_equal (jobs->jobs.job_count, 1);
+        zc_job_t *job = &jobs->jobs.jobs[0];
+        if (streq (job->url, "http://127.0.0.1:1/a")) {
+            assert_int_equal (job->attempt, 3);
+            retried = true;
+        }
+        s_result (ctx, job, 200, NULL, 0);
+        zc_msg_destroy (&jobs);
+    }
+    assert_true (retried);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 2);
+    assert_int_equal (status->status_reply.crawls[0].failed, 0);
+    zc_msg_destroy (&status);
+    zc_msg_destroy (&next);
+    zc_msg_destroy (&a);
+    free (crawl);
+}
+
+//  Redirects through the broker: hop counts travel with the target; a
+//  target already seen is not enqueued; over the limit is redirect_limit;
+//  a RESULT's final URL is not fetched again.
+static void
+test_redirect_rules (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/r", "http://127.0.0.1:2/s"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.fetch.max_redirects = 3;
+    char *crawl = s_submit (ctx, seeds, 2, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (jobs->jobs.job_count, 2);
+    zc_job_t *r = &jobs->jobs.jobs[0], *s = &jobs->jobs.jobs[1];
+    //  r -> the other (in-scope) host, 2 hops so far
+    zc_msg_t failed = {.type = ZC_MSG_FETCH_FAILED,
+                       .fetch_failed = {.crawl = crawl,
+                                        .id = r->id,
+                                        .url = r->url,
+                                        .attempt = 1,
+                                        .reason = "redirect",
+                                        .detail = "redirect to another host",
+                                        .status = 301,
+                                        .location = "http://127.0.0.1:2/t",
+                                        .redirects = 2}};
+    s_send (ctx->fetcher, &failed);
+    zc_msg_t *t = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:2/t");
+    assert_int_equal (t->jobs.jobs[0].redirects, 2);
+    assert_int_equal (t->jobs.jobs[0].depth, 0);
+    //  t -> over the limit
+    failed.fetch_failed.id = t->jobs.jobs[0].id;
+    failed.fetch_failed.url = t->jobs.jobs[0].url;
+    failed.fetch_failed.location = "http://127.0.0.1:1/u";
+    failed.fetch_failed.redirects = 4;
+    s_send (ctx->fetcher, &failed);
+    //  s ended at its final URL /s2 (same-host redirect), which links back
+    //  to itself and to /s: neither is fetched again
+    const char *links[] = {"http://127.0.0.1:2/s2", "http://127.0.0.1:2/s"};
+    zc_msg_t result = {.type = ZC_MSG_RESULT,
+                       .result = {.meta = {.crawl = crawl,
+                                           .id = s->id,
+                                           .url = s->url,
+                                           .final_url = "http://127.0.0.1:2/s2",
+                                           .status = 200,
+                                           .content_type = "text/html",
+                                           .redirects = 1},
+                                  .links = links,
+                                  .link_count = 2,
+                                  .canonical = "http://127.0.0.1:2/canonical",
+                                  .noindex = true}};
+    s_send (ctx->results, &result);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 1);
+    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    zc_msg_destroy (&status);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 2);
+    assert_string_equal (s_str (errors, 0, "reason"), "redirect");
+    assert_string_equal (s_str (errors, 0, "location"), "http://127.0.0.1:2/t");
+    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:2/t");
+    assert_string_equal (s_str (errors, 1, "reason"), "redirect_limit");
+    assert_string_equal (s_str (errors, 1, "location"), "http://127.0.0.1:1/u");
+    json_decref (errors);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (s_str (items, 0, "final_url"), "http://127.0.0.1:2/s2");
+    assert_string_equal (s_str (items, 0, "canonical"), "http://127.0.0.1:2/canonical");
+    assert_true (json_is_true (json_object_get (json_array_get (items, 0), "noindex")));
+    json_decref (items);
+    zc_msg_destroy (&t);
+    zc_msg_destroy (&jobs);
+    free (crawl);
+}
+
+//  Polite defaults: robots.txt first, then two in flight per host at most,
+//  a second apart. Impolite: no delay, up to 64 in flight.
+static void
+test_defaults (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/1", "http://127.0.0.1:1/2", "http://127.0.0.1:1/3"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.impolite = false;
+    opts.ignore_robots = false;
+    char *crawl = s_submit (ctx, seeds, 3, opts);
+    s_ready (ctx, ctx->fetcher, 100);
+    zc_msg_t *robots = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    int64_t robots_at = zc_now_ms ();
+    s_robots_reply (ctx->fetcher, &robots->jobs.jobs[0], 404, NULL);
+    s_expect_nothing (ctx, ctx->fetcher, 700);
+    zc_msg_t *first = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/1");
+    assert_true (zc_now_ms () - robots_at >= 990);
+    zc_msg_t stop = {.type = ZC_MSG_STOP, .stop = {.crawl = crawl}};
+    zc_msg_t *reply = s_call (ctx, &stop);
+    zc_msg_destroy (&reply);
+    zc_msg_destroy (&first);
+    zc_msg_destroy (&robots);
+    free (crawl);
+
+    const char *many[70];
+    char urls[70][64];
+    for (int i = 0; i < 70; i++) {
+        snprintf (urls[i], sizeof urls[i], "http://127.0.0.1:3/%d", i);
+        many[i] = urls[i];
+    }
+    opts = s_opts (); //  impolite, robots ignored
+    crawl = s_submit (ctx, many, 70, opts);
+    s_ready (ctx, ctx->fetcher, 100);
+    zlistx_t *batch = s_collect (ctx, 64);
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    zlistx_destroy (&batch);
+    free (crawl);
+}
+
 int
 main (void)
 {
@@ -799,6 +1230,14 @@ main (void)
         cmocka_unit_test_setup_teardown (test_fetcher_death, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_parser_death, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_host_delay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_robots_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_robots_404, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_robots_unavailable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_crawl_delay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_retries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_retry_after, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirect_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_defaults, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

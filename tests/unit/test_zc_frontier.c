@@ -283,9 +283,12 @@ test_hold_peek_drop (void **state)
     free (s_pop_expect (frontier, 1000, "http://a/1", 0));
     assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), -1);
     assert_int_equal (zc_frontier_drop (frontier, "nope:80", &entry), -1);
-    //  A Crawl-delay raises the base delay
+    //  A Crawl-delay raises the base delay, counted from the last start (1000)
+    zc_frontier_push (frontier, "http://a/2", "a:80", 0);
+    assert_int_equal (zc_frontier_done (frontier, "a:80", 1000), 0);
     zc_frontier_set_delay (frontier, "a:80", 2000);
     assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 2000);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 3000);
     zc_frontier_destroy (&frontier);
 }
 
