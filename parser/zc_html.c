@@ -618,6 +618,7 @@ s_parse (self_t *self, const char *text, size_t size, xmlDocPtr *doc)
     if (handler && xmlSwitchToEncoding (ctxt, handler) == 0)
         options |= HTML_PARSE_IGNORE_ENC;
     htmlSAXHandler sax;
+    memset (&sax, 0, sizeof sax); //  the init below skips a non-zero initialized
     if (doc) {
         xmlSAX2InitHtmlDefaultSAXHandler (&sax);
         sax.startElement = s_dom_start;
@@ -625,7 +626,6 @@ s_parse (self_t *self, const char *text, size_t size, xmlDocPtr *doc)
         sax.characters = s_dom_characters;
         sax.ignorableWhitespace = s_dom_whitespace;
     } else {
-        memset (&sax, 0, sizeof sax);
         sax.initialized = 1;
         sax.startElement = s_sax_start;
         sax.endElement = s_sax_end;

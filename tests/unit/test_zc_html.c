@@ -18,12 +18,55 @@
 
 #define PAGE "http://www.example.com/dir/page.html"
 
+static void s_assert_same (const zc_html_result_t *a, const zc_html_result_t *b);
+
+//  Parses with the SAX fast path and checks that the DOM path (used for
+//  pages with extraction rules) gives the very same result.
+static void
+s_parse_bytes (const char *html, size_t size, const char *charset, zc_html_result_t *result)
+{
+    const char *error = "unset";
+    assert_int_equal (zc_html_parse (PAGE, html, size, charset, result, &error), 0);
+    assert_null (error);
+    zc_html_result_t dom;
+    xmlDocPtr doc = NULL;
+    error = "unset";
+    assert_int_equal (zc_html_parse_dom (PAGE, html, size, charset, &dom, &doc, &error), 0);
+    assert_null (error);
+    if (size > 0)
+        assert_non_null (doc);
+    s_assert_same (result, &dom);
+    zc_html_result_clear (&dom);
+    if (doc)
+        xmlFreeDoc (doc);
+}
+
 static void
 s_parse_str (const char *html, const char *charset, zc_html_result_t *result)
 {
-    const char *error = "unset";
-    assert_int_equal (zc_html_parse (PAGE, html, strlen (html), charset, result, &error), 0);
-    assert_null (error);
+    s_parse_bytes (html, strlen (html), charset, result);
+}
+
+static void
+s_assert_same (const zc_html_result_t *a, const zc_html_result_t *b)
+{
+    if (a->title || b->title) {
+        assert_non_null (a->title);
+        assert_non_null (b->title);
+        assert_string_equal (a->title, b->title);
+    }
+    assert_int_equal (a->link_count, b->link_count);
+    for (size_t i = 0; i < a->link_count; i++)
+        assert_string_equal (a->links[i], b->links[i]);
+    assert_int_equal (a->skipped_links, b->skipped_links);
+    if (a->canonical || b->canonical) {
+        assert_non_null (a->canonical);
+        assert_non_null (b->canonical);
+        assert_string_equal (a->canonical, b->canonical);
+    }
+    assert_int_equal (a->noindex, b->noindex);
+    assert_int_equal (a->nofollow, b->nofollow);
+    assert_string_equal (a->charset, b->charset);
 }
 
 static void
@@ -86,7 +129,11 @@ test_fixture_links (void **state)
     size_t size;
     char *html = s_read_fixture ("links.html", &size);
     zc_html_result_t result;
-    assert_int_equal (zc_html_parse (PAGE, html, size, NULL, &result, NULL), 0);
+    s_parse_bytes (html, size, NULL, &result);
+    assert_string_equal (result.charset, "utf-8");
+    assert_null (result.canonical);
+    assert_false (result.noindex);
+    assert_false (result.nofollow);
     const char *expected[] = {
         "http://www.example.com/",
         "http://www.example.com/dir/about.html",
@@ -427,18 +474,275 @@ test_bad_page_url (void **state)
     zc_html_result_clear (&result);
 }
 
+//  Every string in RESULT is valid UTF-8.
+static void
+s_assert_utf8 (const zc_html_result_t *result)
+{
+    if (result->title)
+        assert_true (s_utf8_valid (result->title));
+    if (result->canonical)
+        assert_true (s_utf8_valid (result->canonical));
+    for (size_t i = 0; i < result->link_count; i++)
+        assert_true (s_utf8_valid (result->links[i]));
+}
+
+static void
+test_charset_sources (void **state)
+{
+    (void)state;
+    zc_html_result_t result;
+    //  ISO-8859-1 from the HTTP header (decoded as windows-1252, as browsers do)
+    s_parse_str ("<title>Caf\xe9 \x80</title>", "ISO-8859-1", &result);
+    assert_string_equal (result.title, "Caf\xc3\xa9 \xe2\x82\xac");
+    assert_string_equal (result.charset, "windows-1252");
+    zc_html_result_clear (&result);
+
+    //  windows-1252 from <meta http-equiv>, and from <meta charset> after a
+    //  comment that mentions another charset
+    s_parse_str ("<head><meta http-equiv=content-type content='text/html;charset=Windows-1252'>"
+                 "<title>\x93q\x94</title>",
+                 NULL, &result);
+    assert_string_equal (result.title, "\xe2\x80\x9cq\xe2\x80\x9d");
+    assert_string_equal (result.charset, "windows-1252");
+    zc_html_result_clear (&result);
+    s_parse_str ("<!-- <meta charset=utf-8> --><meta name=x charset = 'koi8-r'>"
+                 "<title>\xf0\xf2\xe9</title>",
+                 NULL, &result);
+    assert_string_equal (result.title, "\xd0\x9f\xd0\xa0\xd0\x98");
+    assert_string_equal (result.charset, "koi8-r");
+    zc_html_result_clear (&result);
+
+    //  The header wins over <meta>; an unknown header name falls back to it.
+    s_parse_str ("<meta charset=koi8-r><title>\xc3\xa9</title>", "UTF-8", &result);
+    assert_string_equal (result.title, "\xc3\xa9");
+    assert_string_equal (result.charset, "utf-8");
+    zc_html_result_clear (&result);
+    s_parse_str ("<meta charset=iso-8859-15><title>\xa4</title>", "x-no-such", &result);
+    assert_string_equal (result.title, "\xe2\x82\xac");
+    assert_string_equal (result.charset, "iso-8859-15");
+    zc_html_result_clear (&result);
+    //  A <meta> naming UTF-16 in an ASCII-compatible page means UTF-8.
+    s_parse_str ("<meta charset=utf-16><title>\xc3\xa9</title>", NULL, &result);
+    assert_string_equal (result.title, "\xc3\xa9");
+    assert_string_equal (result.charset, "utf-8");
+    zc_html_result_clear (&result);
+
+    //  UTF-8 BOM (wins over the header), UTF-16 BOMs
+    s_parse_str ("\xef\xbb\xbf<title>\xe2\x82\xac</title>", "iso-8859-1", &result);
+    assert_string_equal (result.title, "\xe2\x82\xac");
+    assert_string_equal (result.charset, "utf-8");
+    zc_html_result_clear (&result);
+    const char le[] = "\xff\xfe<\0t\0i\0t\0l\0e\0>\0\xe9\0\xac\x20<\0/\0t\0i\0t\0l\0e\0>\0"
+                      "<\0a\0 \0h\0r\0e\0f\0=\0x\0>\0";
+    s_parse_bytes (le, sizeof le - 1, NULL, &result);
+    assert_string_equal (result.title, "\xc3\xa9\xe2\x82\xac");
+    assert_string_equal (result.charset, "utf-16le");
+    assert_int_equal (result.link_count, 1);
+    assert_string_equal (result.links[0], "http://www.example.com/dir/x");
+    zc_html_result_clear (&result);
+    const char be[] = "\xfe\xff\0<\0t\0i\0t\0l\0e\0>\0\xe9\0<\0/\0t\0i\0t\0l\0e\0>";
+    s_parse_bytes (be, sizeof be - 1, "utf-8", &result);
+    assert_string_equal (result.title, "\xc3\xa9");
+    assert_string_equal (result.charset, "utf-16be");
+    zc_html_result_clear (&result);
+    //  A lone surrogate and an odd trailing byte in UTF-16
+    const char broken16[] = "\xff\xfe<\0t\0i\0t\0l\0e\0>\0a\0\x00\xd8"
+                            "b\0<\0/\0t\0i\0t\0l\0e\0>\0z";
+    s_parse_bytes (broken16, sizeof broken16 - 1, NULL, &result);
+    assert_non_null (result.title);
+    assert_string_equal (result.title, "a\xef\xbf\xbd"
+                                       "b");
+    s_assert_utf8 (&result);
+    zc_html_result_clear (&result);
+
+    //  Undeclared valid UTF-8, and undeclared non-UTF-8 (windows-1252)
+    s_parse_str ("<title>\xe2\x82\xac</title>", NULL, &result);
+    assert_string_equal (result.charset, "utf-8");
+    zc_html_result_clear (&result);
+    s_parse_str ("<title>caf\xe9</title>", NULL, &result);
+    assert_string_equal (result.title, "caf\xc3\xa9");
+    assert_string_equal (result.charset, "windows-1252");
+    zc_html_result_clear (&result);
+    //  Bytes windows-1252 leaves undefined become U+FFFD.
+    s_parse_str ("<title>a\x81z</title>", "windows-1252", &result);
+    assert_string_equal (result.title, "a\xef\xbf\xbdz");
+    zc_html_result_clear (&result);
+}
+
+static void
+test_invalid_utf8 (void **state)
+{
+    (void)state;
+    zc_html_result_t result;
+    //  Declared UTF-8 with invalid bytes: U+FFFD, the rest intact, links fine.
+    const char *html = "<title>ok \xc3\xa9 bad \xff\xc3 \xed\xa0\x80 \xf8\x88\x80\x80\x80 "
+                       "end</title><link rel=canonical href='/c\xff'>"
+                       "<a href='/p\xc3\xa9'>x</a><a href='/q\xfe'>y</a>";
+    s_parse_str (html, "utf-8", &result);
+    s_assert_utf8 (&result);
+    assert_non_null (strstr (result.title, "ok \xc3\xa9 bad \xef\xbf\xbd"));
+    assert_non_null (strstr (result.title, " end"));
+    assert_string_equal (result.charset, "utf-8");
+    assert_int_equal (result.link_count, 2);
+    assert_string_equal (result.links[0], "http://www.example.com/p%C3%A9");
+    assert_string_equal (result.links[1], "http://www.example.com/q%EF%BF%BD");
+    assert_string_equal (result.canonical, "http://www.example.com/c%EF%BF%BD");
+    zc_html_result_clear (&result);
+    //  Truncated sequence at the very end
+    s_parse_str ("<title>x</title>\xe2\x82", "utf-8", &result);
+    assert_string_equal (result.title, "x");
+    zc_html_result_clear (&result);
+    //  Character references to surrogates / NUL / beyond Unicode
+    s_parse_str ("<title>&#xD800;&#0;&#x110000;&#55296;ok</title>", NULL, &result);
+    s_assert_utf8 (&result);
+    zc_html_result_clear (&result);
+}
+
+static void
+test_nofollow (void **state)
+{
+    (void)state;
+    zc_html_result_t result;
+    s_parse_str ("<a href=a1 rel=nofollow>1</a><a href=a2 rel='external NoFollow'>2</a>"
+                 "<a href=a3 rel='nofollowing'>3</a><a href=a4 rel=''>4</a>"
+                 "<area href=a5 rel='noopener\tnofollow'><iframe src=a6 rel=nofollow></iframe>"
+                 "<a href=a7 rel=\"noreferrer\">7</a>",
+                 NULL, &result);
+    const char *expected[] = {
+        "http://www.example.com/dir/a3",
+        "http://www.example.com/dir/a4",
+        "http://www.example.com/dir/a6",
+        "http://www.example.com/dir/a7",
+    };
+    s_assert_links (&result, expected, 4);
+    assert_int_equal (result.skipped_links, 0);
+    assert_false (result.nofollow);
+    zc_html_result_clear (&result);
+}
+
+static void
+test_meta_robots (void **state)
+{
+    (void)state;
+    zc_html_result_t result;
+    const char *links = "<a href=a>a</a><a href=b>b</a>";
+    struct {
+        const char *meta;
+        bool noindex, nofollow;
+    } cases[] = {
+        {"<meta name=robots content=nofollow>", false, true},
+        {"<meta name='ROBOTS' content='NoIndex'>", true, false},
+        {"<meta name=robots content='noindex, nofollow'>", true, true},
+        {"<meta name=robots content='noindex,nofollow'>", true, true},
+        {"<meta content='none' name=Robots>", true, true},
+        {"<meta name=robots content='index, follow'>", false, false},
+        {"<meta name=robots content='nofollowx noindexy'>", false, false},
+        {"<meta name=googlebot content='noindex, nofollow'>", false, false},
+        {"<meta name=description content='nofollow'>", false, false},
+        {"<meta name=robots>", false, false},
+        {"<meta name=robots content=noindex><meta name=robots content=nofollow>", true, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char html[512];
+        snprintf (html, sizeof html, "<html><head>%s</head><body>%s</body></html>", cases[i].meta,
+                  links);
+        s_parse_str (html, NULL, &result);
+        if (result.noindex != cases[i].noindex || result.nofollow != cases[i].nofollow)
+            fprintf (stderr, "    case %s\n", cases[i].meta);
+        assert_int_equal (result.noindex, cases[i].noindex);
+        assert_int_equal (result.nofollow, cases[i].nofollow);
+        assert_int_equal (result.link_count, cases[i].nofollow ? 0 : 2);
+        zc_html_result_clear (&result);
+    }
+}
+
+static void
+test_canonical (void **state)
+{
+    (void)state;
+    zc_html_result_t result;
+    //  Resolved against the page (and <base>), canonicalised; the first wins.
+    s_parse_str ("<link rel=canonical href='../Other/./x.html#frag'>"
+                 "<link rel=canonical href='/second'>",
+                 NULL, &result);
+    assert_string_equal (result.canonical, "http://www.example.com/Other/x.html");
+    zc_html_result_clear (&result);
+    s_parse_str ("<base href='http://b.example/d/'><link rel='Canonical' href='c'>", NULL, &result);
+    assert_string_equal (result.canonical, "http://b.example/d/c");
+    zc_html_result_clear (&result);
+    s_parse_str ("<link rel='alternate canonical' href='HTTP://WWW.EXAMPLE.COM:80'>", NULL,
+                 &result);
+    assert_string_equal (result.canonical, "http://www.example.com/");
+    zc_html_result_clear (&result);
+    //  Not a link: not canonical; an unusable href leaves none.
+    s_parse_str ("<link rel=canonical><link rel=canonical href='javascript:x'>"
+                 "<a rel=canonical href='/a'>a</a><link rel=stylesheet href=/s.css>",
+                 NULL, &result);
+    assert_null (result.canonical);
+    assert_int_equal (result.link_count, 1);
+    zc_html_result_clear (&result);
+    //  A nofollow page still reports its canonical URL.
+    s_parse_str ("<meta name=robots content=nofollow><link rel=canonical href=/c><a href=x>x</a>",
+                 NULL, &result);
+    assert_string_equal (result.canonical, "http://www.example.com/c");
+    assert_int_equal (result.link_count, 0);
+    zc_html_result_clear (&result);
+}
+
+static void
+test_dom_same_as_sax (void **state)
+{
+    (void)state;
+    //  Fixtures and hostile input: both paths give identical results (checked
+    //  inside s_parse_bytes).
+    const char *fixtures[] = {"links.html", "products.html"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t size;
+        char *html = s_read_fixture (fixtures[i], &size);
+        zc_html_result_t result;
+        s_parse_bytes (html, size, NULL, &result);
+        assert_true (result.link_count > 0);
+        zc_html_result_clear (&result);
+        s_parse_bytes (html, size, "windows-1252", &result);
+        zc_html_result_clear (&result);
+        free (html);
+    }
+    size_t size = 16 * 1024;
+    unsigned char *garbage = malloc (size);
+    assert_non_null (garbage);
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (int round = 0; round < 10; round++) {
+        for (size_t i = 0; i < size; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            unsigned char c = (unsigned char)x;
+            garbage[i] = (x >> 8) % 3 == 0 ? (unsigned char)"<>='\"/a &#"[c % 10] : c;
+        }
+        memcpy (garbage, "<a href=x rel=nofollow><title>", 30);
+        zc_html_result_t result;
+        s_parse_bytes ((const char *)garbage, size, round % 2 ? "utf-8" : NULL, &result);
+        s_assert_utf8 (&result);
+        zc_html_result_clear (&result);
+    }
+    free (garbage);
+}
+
 int
 main (void)
 {
     curl_global_init (CURL_GLOBAL_DEFAULT);
     xmlInitParser ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_fixture_links), cmocka_unit_test (test_link_forms),
-        cmocka_unit_test (test_base_href),     cmocka_unit_test (test_duplicates),
-        cmocka_unit_test (test_skipped),       cmocka_unit_test (test_title),
-        cmocka_unit_test (test_charset),       cmocka_unit_test (test_broken_html),
-        cmocka_unit_test (test_hostile_bytes), cmocka_unit_test (test_large_body),
-        cmocka_unit_test (test_bad_page_url),
+        cmocka_unit_test (test_fixture_links),   cmocka_unit_test (test_link_forms),
+        cmocka_unit_test (test_base_href),       cmocka_unit_test (test_duplicates),
+        cmocka_unit_test (test_skipped),         cmocka_unit_test (test_title),
+        cmocka_unit_test (test_charset),         cmocka_unit_test (test_broken_html),
+        cmocka_unit_test (test_hostile_bytes),   cmocka_unit_test (test_large_body),
+        cmocka_unit_test (test_bad_page_url),    cmocka_unit_test (test_charset_sources),
+        cmocka_unit_test (test_invalid_utf8),    cmocka_unit_test (test_nofollow),
+        cmocka_unit_test (test_meta_robots),     cmocka_unit_test (test_canonical),
+        cmocka_unit_test (test_dom_same_as_sax),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     xmlCleanupParser ();
