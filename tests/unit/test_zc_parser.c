@@ -284,6 +284,7 @@ s_check_result (const zc_result_t *r)
         break;
     case 41:
         assert_string_equal (r->title, "Caf\xc3\xa9");
+        assert_string_equal (r->charset, "windows-1252");
         assert_int_equal (r->link_count, 1);
         assert_string_equal (r->links[0], "http://site.test/p42.html");
         break;
@@ -303,6 +304,11 @@ s_check_result (const zc_result_t *r)
         assert_int_equal (r->link_count, 2);
         assert_string_equal (r->links[0], next);
         assert_string_equal (r->links[1], q);
+        assert_string_equal (r->charset, "utf-8");
+        assert_string_equal (r->canonical, "");
+        assert_false (r->noindex);
+        assert_false (r->nofollow);
+        assert_int_equal (r->field_count, 0);
         break;
     }
 }
@@ -400,6 +406,155 @@ test_node_pages (void **state)
     s_broker_run (&b, 200, NULL, NULL, results, &count, PAGE_COUNT + 8);
     assert_int_equal (count, PAGE_COUNT + 1);
 
+    zactor_destroy (&node);
+    zsock_destroy (&fetcher);
+    zstr_free (&front);
+    s_broker_destroy (&b);
+}
+
+//  Sends a PAGE with BODY (text/html, CHARSET) and extraction RULES.
+static void
+s_rules_page_send (zsock_t *push, int id, const char *body, const char *content_type,
+                   zc_extract_rule_t *rules, size_t rule_count)
+{
+    char url[64];
+    snprintf (url, sizeof url, "http://shop.test/r%d.html", id);
+    zc_msg_t msg = {.type = ZC_MSG_PAGE,
+                    .page = {.meta = {.crawl = "crawl-2",
+                                      .id = (uint64_t)id,
+                                      .url = url,
+                                      .final_url = url,
+                                      .status = 200,
+                                      .content_type = content_type},
+                             .rules = rules,
+                             .rule_count = rule_count,
+                             .body = body,
+                             .body_size = strlen (body)}};
+    assert_int_equal (zc_msg_send (&msg, push, NULL), 0);
+}
+
+static const zc_field_t *
+s_result_field (const zc_result_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->field_count; i++)
+        if (streq (r->fields[i].name, name))
+            return &r->fields[i];
+    return NULL;
+}
+
+static void
+test_node_rules (void **state)
+{
+    (void)state;
+    broker_t b;
+    s_broker_init (&b);
+    b.welcome = true;
+    zc_parser_config_t config = {.broker_endpoint = b.jobs_endpoint,
+                                 .front_endpoint = "tcp://127.0.0.1:*",
+                                 .actors = 2,
+                                 .node_id = "parser-rules"};
+    int rc;
+    char *front;
+    zactor_t *node = s_node_start (&config, &rc, &front);
+    assert_int_equal (rc, 0);
+    zsock_t *fetcher = zsock_new (ZMQ_PUSH);
+    assert_non_null (fetcher);
+    assert_int_equal (zsock_connect (fetcher, "%s", front), 0);
+
+    zc_extract_rule_t rules[] = {
+        {.name = "name", .selector = "h1.name", .attr = "", .regex = ""},
+        {.name = "price",
+         .selector = "//span[@class='price']",
+         .xpath = true,
+         .attr = "",
+         .regex = "([0-9.]+)"},
+        {.name = "tags", .selector = "ul > li", .all = true, .attr = "", .regex = ""},
+        {.name = "image", .selector = "img", .take = ZC_TAKE_ATTR, .attr = "src", .regex = ""},
+        {.name = "missing", .selector = "table", .attr = "", .regex = ""},
+    };
+    const char *product = "<html><head><meta charset=windows-1252><title>Caf\xe9</title>"
+                          "<link rel=canonical href='/canonical/r1'>"
+                          "<meta name=robots content='noindex'></head><body>"
+                          "<h1 class=name> Caf\xe9  cr\xe8me </h1><span class=price>EUR 4.50</span>"
+                          "<ul><li>hot</li><li>sweet</li></ul><img src='/i.png'>"
+                          "<a href='/a'>a</a><a href='/b' rel=nofollow>b</a></body></html>";
+    s_rules_page_send (fetcher, 1, product, "text/html", rules, 5);
+    //  A bad rule: reported, the good rule and the links still come out.
+    zc_extract_rule_t bad[] = {
+        {.name = "broken", .selector = "a:hover", .attr = "", .regex = ""},
+        {.name = "title", .selector = "title", .attr = "", .regex = ""},
+    };
+    s_rules_page_send (fetcher, 2, "<title>T</title><a href=x>x</a>", "text/html", bad, 2);
+    //  Meta robots nofollow, no rules: the SAX path sets the flags too.
+    s_rules_page_send (fetcher, 3,
+                       "<meta name=robots content='NOFOLLOW'><title>N</title><a href=y>y</a>",
+                       "text/html; charset=utf-8", NULL, 0);
+    //  Invalid UTF-8 with rules
+    zc_extract_rule_t text[] = {{.name = "p", .selector = "p", .attr = "", .regex = ""}};
+    s_rules_page_send (fetcher, 4, "<p>bad \xff\xfe!</p>", "text/html; charset=utf-8", text, 1);
+
+    zc_msg_t *results[8] = {0};
+    size_t count = 0;
+    size_t want = 4;
+    s_broker_run (&b, 10000, s_until_results, &want, results, &count, 8);
+    assert_int_equal (count, 4);
+    for (size_t i = 0; i < count; i++) {
+        const zc_result_t *r = &results[i]->result;
+        switch (r->meta.id) {
+        case 1: {
+            assert_null (r->parse_error);
+            assert_string_equal (r->title, "Caf\xc3\xa9");
+            assert_string_equal (r->charset, "windows-1252");
+            assert_string_equal (r->canonical, "http://shop.test/canonical/r1");
+            assert_true (r->noindex);
+            assert_false (r->nofollow);
+            assert_int_equal (r->link_count, 1);
+            assert_string_equal (r->links[0], "http://shop.test/a");
+            assert_int_equal (r->field_count, 4);
+            const zc_field_t *f = s_result_field (r, "name");
+            assert_non_null (f);
+            assert_int_equal (f->value_count, 1);
+            assert_string_equal (f->values[0], "Caf\xc3\xa9 cr\xc3\xa8me");
+            f = s_result_field (r, "price");
+            assert_non_null (f);
+            assert_string_equal (f->values[0], "4.50");
+            f = s_result_field (r, "tags");
+            assert_non_null (f);
+            assert_int_equal (f->value_count, 2);
+            assert_string_equal (f->values[0], "hot");
+            assert_string_equal (f->values[1], "sweet");
+            f = s_result_field (r, "image");
+            assert_non_null (f);
+            assert_string_equal (f->values[0], "/i.png");
+            assert_null (s_result_field (r, "missing"));
+            break;
+        }
+        case 2:
+            assert_non_null (r->parse_error);
+            assert_non_null (strstr (r->parse_error, "rule 'broken'"));
+            assert_string_equal (r->title, "T");
+            assert_int_equal (r->link_count, 1);
+            assert_int_equal (r->field_count, 1);
+            assert_string_equal (r->fields[0].name, "title");
+            assert_string_equal (r->fields[0].values[0], "T");
+            break;
+        case 3:
+            assert_null (r->parse_error);
+            assert_true (r->nofollow);
+            assert_false (r->noindex);
+            assert_int_equal (r->link_count, 0);
+            assert_string_equal (r->title, "N");
+            assert_string_equal (r->charset, "utf-8");
+            break;
+        case 4:
+            assert_int_equal (r->field_count, 1);
+            assert_string_equal (r->fields[0].values[0], "bad \xef\xbf\xbd\xef\xbf\xbd!");
+            break;
+        default:
+            fail ();
+        }
+        zc_msg_destroy (&results[i]);
+    }
     zactor_destroy (&node);
     zsock_destroy (&fetcher);
     zstr_free (&front);
@@ -520,6 +675,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ctype),
         cmocka_unit_test (test_node_pages),
+        cmocka_unit_test (test_node_rules),
         cmocka_unit_test (test_node_start_errors),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
