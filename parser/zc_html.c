@@ -136,23 +136,31 @@ s_decode_as (const char *body, size_t size, const char *name, s_decoded_t *out)
     char *in = (char *)body;
     size_t in_left = size;
     size_t len = 0;
+    bool grow = false;
     while (in_left > 0) {
-        if (alloc - len < 16) {
+        if (grow || alloc - len < 16) {
             alloc *= 2;
             buffer = realloc (buffer, alloc);
             if (!buffer) {
                 fprintf (stderr, "zcrawl: out of memory\n");
                 abort ();
             }
+            grow = false;
         }
         char *outp = buffer + len;
         size_t out_left = alloc - len - 1;
         size_t rc = iconv (cd, &in, &in_left, &outp, &out_left);
         len = (size_t)(outp - buffer);
-        if (rc != (size_t)-1 || errno == E2BIG)
-            continue; //  done, or grow and go on
-        if (alloc - len < 8)
-            continue; //  make room for the replacement first
+        if (rc != (size_t)-1)
+            continue; //  all converted
+        if (errno == E2BIG) {
+            grow = true;
+            continue;
+        }
+        if (alloc - len < 8) {
+            grow = true; //  room for the replacement first
+            continue;
+        }
         memcpy (buffer + len, "\xef\xbf\xbd", 3);
         len += 3;
         if (errno != EILSEQ) //  EINVAL: truncated sequence at the end

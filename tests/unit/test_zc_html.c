@@ -567,6 +567,22 @@ test_charset_sources (void **state)
     s_parse_str ("<title>a\x81z</title>", "windows-1252", &result);
     assert_string_equal (result.title, "a\xef\xbf\xbdz");
     zc_html_result_clear (&result);
+
+    //  A big page whose UTF-8 form outgrows the first decode buffer
+    //  (3 bytes out per byte in for the euro sign).
+    size_t n = 300000;
+    char *big = malloc (n + 64);
+    assert_non_null (big);
+    size_t len = (size_t)snprintf (big, 64, "<title>\x80</title><p>");
+    memset (big + len, 0x80, n);
+    len += n;
+    len += (size_t)snprintf (big + len, 64, "</p><a href=/end>e</a>");
+    s_parse_bytes (big, len, "cp1252", &result);
+    assert_string_equal (result.title, "\xe2\x82\xac");
+    assert_int_equal (result.link_count, 1);
+    assert_string_equal (result.links[0], "http://www.example.com/end");
+    zc_html_result_clear (&result);
+    free (big);
 }
 
 static void
