@@ -6,6 +6,10 @@
     atomic request counter each in the scenarios object: a fresh site
     starts over, so each crawl that needs them starts its own site.
 
+    extract.test's truth gives, per page, the item's "fields" for the rules
+    of tests/fixtures/spec/extract.yaml: a single rule without a match is
+    null (absent in the truth), an "all" rule without a match is [].
+
     The truth assumes one crawl seeded with every scenario host's "/"
     (so every scenario host is in scope), --max-attempts 3 (the default),
     --max-redirects 10 (the default), the default trap guards
@@ -285,6 +289,62 @@ s_reset_reader (void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+//  /slow: the status line and headers go out at once (so the request is
+//  logged when it arrives), the body only after slow_ms.
+typedef struct {
+    zc_scenarios_wait_fn *wait;
+    void *wait_arg;
+    int ms;
+    bool waited;
+    s_buf_t body;
+} s_slow_t;
+
+static ssize_t
+s_slow_reader (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    s_slow_t *slow = cls;
+    if (!slow->waited) {
+        slow->wait (slow->wait_arg, slow->ms);
+        slow->waited = true;
+    }
+    if (pos >= slow->body.len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = slow->body.len - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy (buf, slow->body.data + pos, n);
+    return (ssize_t)n;
+}
+
+static void
+s_slow_free (void *cls)
+{
+    s_slow_t *slow = cls;
+    free (slow->body.data);
+    free (slow);
+}
+
+static struct MHD_Response *
+s_slow_response (int ms, zc_scenarios_wait_fn *wait, void *wait_arg)
+{
+    s_slow_t *slow = calloc (1, sizeof *slow);
+    if (!slow)
+        return NULL;
+    slow->wait = wait;
+    slow->wait_arg = wait_arg;
+    slow->ms = ms;
+    s_buf_printf (&slow->body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                               "<title>Slow flaky page</title></head>\n"
+                               "<body><p>too late</p></body></html>\n");
+    struct MHD_Response *response =
+        MHD_create_response_from_callback (slow->body.len, 1024, s_slow_reader, slow, s_slow_free);
+    if (!response) {
+        s_slow_free (slow);
+        return NULL;
+    }
+    return s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+}
+
 static struct MHD_Response *
 s_flaky (zc_scenarios_t *self, const char *path, unsigned int *status, zc_scenarios_wait_fn *wait,
          void *wait_arg)
@@ -339,10 +399,8 @@ s_flaky (zc_scenarios_t *self, const char *path, unsigned int *status, zc_scenar
             S_RESET_CLAIMED, S_RESET_SENT, s_reset_reader, NULL, NULL);
         return s_with_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     }
-    if (strcmp (path, "/slow") == 0) {
-        wait (wait_arg, self->slow_ms);
-        return s_page ("Slow flaky page", "<p>too late</p>\n");
-    }
+    if (strcmp (path, "/slow") == 0)
+        return s_slow_response (self->slow_ms, wait, wait_arg);
     return s_not_found (status); //  robots.txt too: allow all
 }
 
@@ -973,7 +1031,8 @@ s_truth_extract (int port)
     json_t *fields = json_object ();
     char url[S_URL_MAX];
     json_object_set_new (fields, s_abs (&t, "/", url, sizeof url),
-                         json_pack ("{s:s}", "title", "Extract home"));
+                         json_pack ("{s:s, s:[], s:[], s:[s,s]}", "title", "Extract home", "tags",
+                                    "links", "product_links", "One", "Two"));
     for (size_t k = 0; k < S_PRODUCTS; k++) {
         const s_product_t *pr = &s_products[k];
         char path[64], title[128], desc[256];
