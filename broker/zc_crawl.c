@@ -734,7 +734,10 @@ zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    zc_frontier_backoff (self->frontier, host_key, now_ms);
+    //  Adaptive back-off is politeness: --impolite (one's own site) skips
+    //  it, but a server's explicit Retry-After is always honoured
+    if (!self->opts.impolite)
+        zc_frontier_backoff (self->frontier, host_key, now_ms);
     if (retry_after_ms > 0)
         zc_frontier_defer (self->frontier, host_key, now_ms + (int64_t)retry_after_ms);
 }
@@ -823,6 +826,10 @@ zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
         if (delay > (int64_t)self->opts.host_delay_ms)
             zc_frontier_set_delay (self->frontier, host_key, (uint32_t)delay);
     }
+    //  The first page waits the delay from the robots.txt response, not
+    //  from its dispatch: the server saw that request start later than we
+    //  sent it (new connection), and a gap measured there must hold too
+    zc_frontier_start (self->frontier, host_key, now_ms);
     zc_frontier_hold (self->frontier, host_key, false);
 }
 

@@ -135,8 +135,9 @@ void zc_crawl_requeue (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t now_
 //  try not before DUE_MS. The caller has ended the failed job.
 void zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms);
 
-//  A retryable failure at HOST_KEY: adaptive back-off, and no request
-//  before NOW_MS + RETRY_AFTER_MS (0 = no Retry-After).
+//  A retryable failure at HOST_KEY: adaptive back-off (not when
+//  impolite), and no request before NOW_MS + RETRY_AFTER_MS (0 = no
+//  Retry-After; honoured even when impolite).
 void zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
                            uint32_t retry_after_ms);
 
