@@ -369,7 +369,15 @@ zc_frontier_backoff (zc_frontier_t *self, const char *host_key, int64_t now_ms)
         from = host->base_ms;
     if (from < ZC_FRONTIER_MIN_BACKOFF_MS)
         from = ZC_FRONTIER_MIN_BACKOFF_MS;
-    host->delay_ms = from >= ZC_FRONTIER_MAX_BACKOFF_MS / 2 ? ZC_FRONTIER_MAX_BACKOFF_MS : from * 2;
+    //  At most ZC_FRONTIER_MAX_BACKOFF_FACTOR times the host's own pace, and
+    //  never more than 60 s: a flaky host with a 50 ms delay slows to
+    //  seconds, one with the default 1 s delay to a minute
+    uint64_t floor =
+        host->base_ms > ZC_FRONTIER_MIN_BACKOFF_MS ? host->base_ms : ZC_FRONTIER_MIN_BACKOFF_MS;
+    uint64_t cap = floor * ZC_FRONTIER_MAX_BACKOFF_FACTOR;
+    if (cap > ZC_FRONTIER_MAX_BACKOFF_MS)
+        cap = ZC_FRONTIER_MAX_BACKOFF_MS;
+    host->delay_ms = (uint64_t)from * 2 >= cap ? (uint32_t)cap : from * 2;
     if (host->next_ms < now_ms + (int64_t)host->delay_ms) {
         host->next_ms = now_ms + (int64_t)host->delay_ms;
         s_host_update (self, host);

@@ -13,7 +13,8 @@
     STARTS at least the host's effective delay apart. The effective delay
     starts at the host's base delay (the crawl's, or a robots.txt
     Crawl-delay set with zc_frontier_set_delay), doubles on every retryable
-    failure (zc_frontier_backoff: from max(delay, 100 ms), up to 60 s) and
+    failure (zc_frontier_backoff: from max(delay, 100 ms), up to 64 times
+    that and at most 60 s) and
     halves back towards the base on each success (zc_frontier_success).
     Retry-After pushes the host's next allowed time (zc_frontier_defer).
     A host can be held (zc_frontier_hold: waiting for its robots.txt): it
@@ -47,6 +48,7 @@ typedef struct {
 
 #define ZC_FRONTIER_MIN_BACKOFF_MS 100
 #define ZC_FRONTIER_MAX_BACKOFF_MS 60000
+#define ZC_FRONTIER_MAX_BACKOFF_FACTOR 64 //  times max(base delay, 100 ms)
 
 //  Creates an empty frontier (CONFIG copied). Caller owns the result.
 zc_frontier_t *zc_frontier_new (const zc_frontier_config_t *config);
@@ -96,7 +98,7 @@ void zc_frontier_hold (zc_frontier_t *self, const char *host_key, bool held);
 void zc_frontier_set_delay (zc_frontier_t *self, const char *host_key, uint32_t delay_ms);
 
 //  A retryable failure at HOST_KEY: doubles its effective delay (from
-//  max(delay, 100 ms), at most 60 s) and keeps its next request at least
+//  max(delay, 100 ms), at most 64 times that and at most 60 s) and keeps its next request at least
 //  that far from NOW_MS. No-op for an unknown host.
 void zc_frontier_backoff (zc_frontier_t *self, const char *host_key, int64_t now_ms);
 

@@ -183,13 +183,13 @@ test_backoff (void **state)
     //  The request after that one waits the backed-off delay too
     assert_int_equal (zc_frontier_pop (frontier, 2249, &entry), -1);
     free (s_pop_expect (frontier, 2250, "http://a/2", 0));
-    //  Capped at 60 s
+    //  Capped at 64 times the delay (19.2 s)
     for (int i = 0; i < 20; i++)
         zc_frontier_backoff (frontier, "a:80", 3000);
-    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), ZC_FRONTIER_MAX_BACKOFF_MS);
-    assert_int_equal (zc_frontier_next_ready_ms (frontier), 3000 + ZC_FRONTIER_MAX_BACKOFF_MS);
+    assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 19200);
+    assert_int_equal (zc_frontier_next_ready_ms (frontier), 3000 + 19200);
     //  Recovery: halves down to the configured delay, never below
-    int64_t expected[] = {30000, 15000, 7500, 3750, 1875, 937, 468, 300, 300};
+    int64_t expected[] = {9600, 4800, 2400, 1200, 600, 300, 300};
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         zc_frontier_success (frontier, "a:80");
         assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), expected[i]);
@@ -207,6 +207,11 @@ test_backoff (void **state)
     assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 100);
     zc_frontier_success (fast, "c:80");
     assert_int_equal (zc_frontier_host_delay (fast, "c:80"), 0);
+    //  ... and at 60 s for slow hosts
+    zc_frontier_set_delay (fast, "c:80", 2000);
+    for (int i = 0; i < 20; i++)
+        zc_frontier_backoff (fast, "c:80", 0);
+    assert_int_equal (zc_frontier_host_delay (fast, "c:80"), ZC_FRONTIER_MAX_BACKOFF_MS);
     //  Unknown hosts are ignored
     zc_frontier_backoff (fast, "nope:80", 0);
     zc_frontier_success (fast, "nope:80");
