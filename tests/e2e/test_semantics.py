@@ -24,11 +24,11 @@ from zc_e2e import check
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXTRACT_SPEC = os.path.join(HERE, "..", "fixtures", "spec", "extract.yaml")
 
-SCENARIO_HOSTS = ["polite.test", "flaky.test", "redirects.test", "charset.test", "trap.test",
-                  "robots503.test", "extract.test"]
+SCENARIO_HOSTS = ["polite.test", "flaky.test", "unavailable.test", "reset.test", "slow.test",
+                  "redirects.test", "charset.test", "trap.test", "robots503.test", "extract.test"]
 # One crawl over these; extract.test gets its own crawl with the spec.
-CRAWLED = ["polite.test", "flaky.test", "redirects.test", "charset.test", "trap.test",
-           "robots503.test"]
+CRAWLED = ["polite.test", "flaky.test", "unavailable.test", "reset.test", "slow.test",
+           "redirects.test", "charset.test", "trap.test", "robots503.test"]
 HOST_DELAY_MS = 50
 MAX_ATTEMPTS = 3
 # The log has millisecond timestamps taken by the server when the request
@@ -161,15 +161,19 @@ def check_min_gap(by_host, host, min_ms):
     return f"{len(all_gaps)} gaps, min {min(g[0] for g in all_gaps)} ms"
 
 
-def check_flaky_requests(by_host, truth):
-    flaky = scenario(truth, "flaky.test")
-    counts = {}
-    for r in by_host.get("flaky.test", []):
-        counts[r.url] = counts.get(r.url, 0) + 1
-    wrong = {path: (counts.get(path, 0), want) for path, want in flaky["requests"].items()
-             if counts.get(path, 0) != want}
-    check(not wrong, f"requests per path (got, want): {wrong}")
-    return f"{flaky['requests']}"
+def check_request_counts(by_host, truth, hosts):
+    """Exactly truth["requests"][path] requests per path (retries stop at the limit)."""
+    seen = {}
+    for host in hosts:
+        want_counts = scenario(truth, host).get("requests", {})
+        counts = {}
+        for r in by_host.get(host, []):
+            counts[r.url] = counts.get(r.url, 0) + 1
+        wrong = {path: (counts.get(path, 0), want) for path, want in want_counts.items()
+                 if counts.get(path, 0) != want}
+        check(not wrong, f"{host}: requests per path (got, want): {wrong}")
+        seen.update({f"{host}{path}": n for path, n in want_counts.items()})
+    return f"{seen}"
 
 
 def check_flaky_gaps(by_host, truth):
@@ -330,9 +334,9 @@ def check_log_politeness(checks, h, truth, hosts):
         if host not in ("polite.test", "robots503.test"):
             checks.run(f"{host}: gaps >= --host-delay {HOST_DELAY_MS} ms", check_min_gap,
                        by_host, host, HOST_DELAY_MS)
+    checks.run("retries stop at the limit (requests per path)", check_request_counts, by_host,
+               truth, hosts)
     if "flaky.test" in hosts:
-        checks.run("flaky.test: retries stop at the limit (requests per path)",
-                   check_flaky_requests, by_host, truth)
         checks.run("flaky.test: Retry-After honoured (seconds and HTTP date)", check_flaky_gaps,
                    by_host, truth)
     if "trap.test" in hosts:

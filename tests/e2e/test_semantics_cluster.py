@@ -4,7 +4,7 @@ multi-process cluster (broker, 2 fetchers, 2 parsers as separate processes):
 robots.txt first and once per host, no disallowed path requested, Crawl-delay
 and --host-delay gaps between request starts, Retry-After honoured, retries
 stopped at the limit, and the errors/items the truth expects for polite.test,
-flaky.test and charset.test. A fresh test site, because flaky.test's
+flaky.test, unavailable.test and charset.test. A fresh test site, because flaky.test's
 "fail the first time" paths count per site.
 """
 import sys
@@ -13,7 +13,7 @@ import test_cluster
 import test_semantics
 import zc_e2e
 
-HOSTS = ["polite.test", "flaky.test", "charset.test"]
+HOSTS = ["polite.test", "flaky.test", "unavailable.test", "charset.test"]
 
 
 def test(bin_dir):

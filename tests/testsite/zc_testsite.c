@@ -1028,6 +1028,36 @@ s_handle_request (void *cls, struct MHD_Connection *con, const char *url, const 
     return s_queue (con, listener, method, request, status, response);
 }
 
+typedef struct {
+    int64_t accept_ms; //  wall clock when the connection was accepted
+    bool used;         //  its first request has started
+} s_connection_t;
+
+static int64_t
+s_wall_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void
+s_on_connection (void *cls, struct MHD_Connection *con, void **socket_context,
+                 enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)con;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        s_connection_t *connection = s_realloc (NULL, sizeof *connection);
+        connection->accept_ms = s_wall_ms ();
+        connection->used = false;
+        *socket_context = connection;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free (*socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static void *
 s_on_uri (void *cls, const char *uri, struct MHD_Connection *con)
 {
@@ -1036,9 +1066,16 @@ s_on_uri (void *cls, const char *uri, struct MHD_Connection *con)
     s_request_t *request = s_realloc (NULL, sizeof *request);
     request->uri = s_strdup (uri ? uri : "");
     request->counted = false;
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    request->start_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    request->start_ms = s_wall_ms ();
+    //  The first request of a connection started when the connection was
+    //  accepted: its thread may start reading a little later.
+    const union MHD_ConnectionInfo *info =
+        con ? MHD_get_connection_info (con, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    s_connection_t *connection = info ? info->socket_context : NULL;
+    if (connection && !connection->used) {
+        connection->used = true;
+        request->start_ms = connection->accept_ms;
+    }
     snprintf (request->host, sizeof request->host, "-");
     return request;
 }
@@ -1084,8 +1121,8 @@ s_daemon_start (s_listener_t *listener, const char *host, int port, int *bound)
     struct MHD_Daemon *daemon = MHD_start_daemon (
         flags, (uint16_t)port, NULL, NULL, s_handle_request, listener, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK, s_on_uri, listener,
-        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, listener, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)60, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, listener, MHD_OPTION_NOTIFY_CONNECTION,
+        s_on_connection, listener, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_END);
     if (!daemon) {
         fprintf (stderr, "zc_testsite: cannot listen on %s:%d (%s)\n", host, port, listener->name);
         return NULL;

@@ -25,9 +25,11 @@
     sites that misbehave on purpose (zc_testsite_scenarios.c):
       polite.test     robots.txt with Disallow /private/, an Allow exception,
                       a wildcard, Crawl-delay: 0.2; /go-private -> /private/x.html
-      flaky.test      /500-then-200, /always-503, /retry-after (503 +
-                      Retry-After: 1 once), /429-date (429 + HTTP date once),
-                      /reset (connection dropped mid-body), /slow (slow_ms)
+      flaky.test      /500-then-200, /retry-after (503 +
+                      Retry-After: 1 once), /429-date (429 + HTTP date once)
+      unavailable.test, reset.test, slow.test: a home linking /always-503,
+                      /reset (connection dropped mid-body), /slow (slow_ms);
+                      all flaky paths are served on these four hosts
       redirects.test  /loop/a <-> /loop/b, /chain/1 .. 12 hops, /short/1 (2
                       hops), /to-polite (cross-host), /to-external (out of scope)
       charset.test    ISO-8859-1 (header), header beats meta, windows-1252
@@ -39,7 +41,8 @@
     Stateful paths ("the first request fails") count per site object.
 
     Request log: one line per request, "LISTENER START_MS HOST METHOD URI
-    STATUS" (START_MS: wall clock ms when the request line arrived; HOST:
+    STATUS" (START_MS: wall clock ms when the request line arrived, or when
+    the connection was accepted for its first request; HOST:
     the Host header, lowercase, without port, "-" if none).
 
     The same site can be written to a directory (for nginx-based benchmarks).

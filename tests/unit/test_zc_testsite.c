@@ -910,9 +910,10 @@ test_scenario_hosts (void **state)
     assert_int_equal (s_status_host (site, "polite.test", "/p/1.html"), 404);
     //  Every scenario host has a robots.txt answer and a home page
     json_t *truth = zc_testsite_truth (site);
-    const char *hosts[] = {"polite.test", "flaky.test",     "redirects.test", "charset.test",
-                           "trap.test",   "robots503.test", "extract.test"};
-    long robots[] = {200, 404, 404, 404, 404, 503, 404};
+    const char *hosts[] = {"polite.test",    "flaky.test",     "unavailable.test", "reset.test",
+                           "slow.test",      "redirects.test", "charset.test",     "trap.test",
+                           "robots503.test", "extract.test"};
+    long robots[] = {200, 404, 404, 404, 404, 404, 404, 404, 503, 404};
     for (size_t k = 0; k < sizeof hosts / sizeof hosts[0]; k++) {
         s_scenario (truth, hosts[k]);
         assert_int_equal (s_status_host (site, hosts[k], "/robots.txt"), robots[k]);
