@@ -34,8 +34,8 @@ def test(bin_dir):
             submit.returncode == 0 and crawl,
             f"exit {submit.returncode}: {submit.stderr[-1500:]}"))
         if crawl and submit.returncode == 0:
-            wait = h.run(["zcrawlctl", "--control", control, "wait", crawl, "--timeout", "90"],
-                         timeout=100, check_rc=False)
+            wait = h.run(["zcrawlctl", "--control", control, "wait", crawl, "--timeout", "30"],
+                         timeout=40, check_rc=False)
             checks.run("crawl done", lambda: zc_e2e.check(
                 wait.returncode == 0, f"wait exit {wait.returncode}: {wait.stderr[-800:]}"))
         test_semantics.check_log_politeness(checks, h, truth, HOSTS)
