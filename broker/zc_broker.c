@@ -291,6 +291,10 @@ s_pop_next (self_t *self, int64_t now, zc_crawl_job_t *entry)
         self->rr++;
         if (zc_crawl_pop (crawl, now, entry) == 0)
             return crawl;
+        //  Popping may have ended the crawl's last URLs without a fetch
+        //  (robots.txt disallowed or unavailable): no outcome will come
+        //  to notice that it is done, so check here.
+        zc_crawl_check_done (crawl, now);
         crawl = (zc_crawl_t *)zlistx_next (self->crawls);
     }
     return NULL;
