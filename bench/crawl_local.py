@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """Benchmark: `zcrawl local` crawling the project's test site.
 
-Starts zc-testsite with N pages on 127.0.0.1, runs `zcrawl local` against it
-(REPEAT times) and prints, per run and as a median: pages, wall seconds,
-pages/s, CPU seconds (user+sys of zcrawl), CPU ms per 1,000 pages and zcrawl's
-peak RSS. Numbers drift on a shared machine: compare only runs made side by
-side in one invocation.
+Starts zc-testsite with N pages on 127.0.0.1 and runs `zcrawl local` against
+it, REPEAT times per variant, interleaving the variants (A B A B ...) so that
+machine noise hits them alike. Prints per run and as medians: pages, wall
+seconds, pages/s, CPU seconds (user+sys of zcrawl alone, from wait4), CPU ms
+per 1,000 pages and zcrawl's peak RSS, and each variant's pages/s as a ratio
+of the first. Compare only numbers from one invocation.
+
+A variant is LABEL=BIN_DIR[:ARGS], ARGS being extra zcrawl arguments
+separated by spaces. Without --variant, one variant runs: "current" with
+build/bin and --impolite.
 
     bench/crawl_local.py [--pages 20000] [--host-concurrency 64] [--repeat 3]
-                         [--bin build/bin] [--json out.json] [-- extra zcrawl args]
+        [--variant current=build/bin:--impolite] [--variant skeleton=/tmp/old/bin]
+        [--json out.json]
 """
 import argparse
 import json
@@ -18,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+METRICS = ("pages", "wall_s", "pages_per_s", "cpu_s", "cpu_ms_per_1000_pages", "peak_rss_mb")
 
 
 def wait_for(path, timeout=30):
@@ -29,27 +38,32 @@ def wait_for(path, timeout=30):
     raise SystemExit(f"timed out waiting for {path}")
 
 
-def run_once(args, site_url, workdir, run, extra):
-    items = os.path.join(workdir, f"items{run}.jsonl")
-    cmd = [os.path.join(args.bin, "zcrawl"), "local", site_url + "/", "-o", items,
-           "--allow-private", "--impolite", "--quiet", "--timeout", "2", "--max-body", "1M",
-           "--host-concurrency", str(args.host_concurrency)] + extra
+def parse_variant(text):
+    label, _, rest = text.partition("=")
+    bin_dir, _, extra = rest.partition(":")
+    if not label or not bin_dir:
+        raise SystemExit(f"bad --variant '{text}': expected LABEL=BIN_DIR[:ARGS]")
+    return {"label": label, "bin": os.path.abspath(bin_dir), "extra": extra.split()}
+
+
+def run_once(variant, host_concurrency, site_url, workdir, run):
+    items = os.path.join(workdir, f"{variant['label']}-{run}.jsonl")
+    cmd = [os.path.join(variant["bin"], "zcrawl"), "local", site_url + "/", "-o", items,
+           "--allow-private", "--quiet", "--timeout", "2", "--max-body", "1M",
+           "--host-concurrency", str(host_concurrency)] + variant["extra"]
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = proc.stdout.read()
-    # wait4 gives the rusage of this one child: CPU and peak RSS of zcrawl alone.
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"zcrawl exited {proc.returncode}: {out}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {out}")
     with open(items) as f:
         pages = sum(1 for _ in f)
     cpu = usage.ru_utime + usage.ru_stime
-    after = usage
     return {"pages": pages, "wall_s": round(wall, 3), "pages_per_s": round(pages / wall, 1),
             "cpu_s": round(cpu, 3), "cpu_ms_per_1000_pages": round(cpu / pages * 1e6, 1),
-            "peak_rss_mb": round(after.ru_maxrss / 1024, 1), "command": " ".join(cmd)}
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "command": " ".join(cmd)}
 
 
 def main():
@@ -57,37 +71,49 @@ def main():
     parser.add_argument("--pages", type=int, default=20000)
     parser.add_argument("--host-concurrency", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin"))
+    parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--json")
-    args, extra = parser.parse_known_args()
-    extra = [a for a in extra if a != "--"]
+    args = parser.parse_args()
+    variants = [parse_variant(v) for v in args.variant] or [
+        {"label": "current", "bin": os.path.join(HERE, "..", "build", "bin"),
+         "extra": ["--impolite"]}]
 
     with tempfile.TemporaryDirectory(prefix="zcrawl-bench-") as workdir:
         ready = os.path.join(workdir, "site.json")
-        site = subprocess.Popen([os.path.join(args.bin, "zc-testsite"), "--pages", str(args.pages),
-                                 "--host", "127.0.0.1", "--slow-ms", "1000",
-                                 "--ready-file", ready], stdout=subprocess.DEVNULL)
+        site = subprocess.Popen([os.path.join(variants[0]["bin"], "zc-testsite"),
+                                 "--pages", str(args.pages), "--host", "127.0.0.1",
+                                 "--slow-ms", "1000", "--ready-file", ready],
+                                stdout=subprocess.DEVNULL)
         try:
             wait_for(ready)
             with open(ready) as f:
                 site_url = json.load(f)["url"]
-            runs = [run_once(args, site_url, workdir, i, extra) for i in range(args.repeat)]
+            runs = {v["label"]: [] for v in variants}
+            for i in range(args.repeat):
+                for v in variants:
+                    r = run_once(v, args.host_concurrency, site_url, workdir, i)
+                    runs[v["label"]].append(r)
+                    print(f"{v['label']:>12}: {r['pages']} pages  {r['wall_s']:.2f} s  "
+                          f"{r['pages_per_s']:.0f} pages/s  CPU {r['cpu_s']:.2f} s "
+                          f"({r['cpu_ms_per_1000_pages']:.0f} ms/1000 pages)  "
+                          f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
         finally:
             site.terminate()
             site.wait()
 
-    for r in runs:
-        print(f"run: {r['pages']} pages  {r['wall_s']:.2f} s  {r['pages_per_s']:.0f} pages/s  "
-              f"CPU {r['cpu_s']:.2f} s ({r['cpu_ms_per_1000_pages']:.0f} ms/1000 pages)  "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
-    median = {k: statistics.median(r[k] for r in runs)
-              for k in ("pages", "wall_s", "pages_per_s", "cpu_s", "cpu_ms_per_1000_pages",
-                        "peak_rss_mb")}
-    print(f"median of {len(runs)}: {median['pages_per_s']:.0f} pages/s, "
-          f"CPU {median['cpu_s']:.2f} s, peak RSS {median['peak_rss_mb']:.0f} MB")
+    medians = {label: {k: statistics.median(r[k] for r in rs) for k in METRICS}
+               for label, rs in runs.items()}
+    base = medians[variants[0]["label"]]["pages_per_s"]
+    print(f"medians of {args.repeat} runs ({args.pages} generated pages):")
+    for v in variants:
+        m = medians[v["label"]]
+        print(f"{v['label']:>12}: {m['pages_per_s']:.0f} pages/s ({m['pages_per_s'] / base:.2f}x), "
+              f"CPU {m['cpu_s']:.2f} s, {m['cpu_ms_per_1000_pages']:.0f} ms/1000 pages, "
+              f"peak RSS {m['peak_rss_mb']:.0f} MB, {m['pages']:.0f} pages  "
+              f"[{v['bin']} {' '.join(v['extra'])}]")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"runs": runs, "median": median, "pages": args.pages}, f, indent=2)
+            json.dump({"pages": args.pages, "runs": runs, "medians": medians}, f, indent=2)
 
 
 if __name__ == "__main__":
