@@ -146,6 +146,7 @@ static const s_field_t s_job_fields[] = {
     S_OPT ("redirects", S_U32, zc_job_t, redirects),
     S_OPT_SUB ("robots", S_ARRAY, zc_job_t, robots, robots_count, s_robots_rule_schema),
     S_OPT_SUB ("rules", S_ARRAY, zc_job_t, rules, rule_count, s_extract_rule_schema),
+    S_OPT ("origin", S_STR, zc_job_t, origin),
 };
 S_SCHEMA (s_job_schema, zc_job_t, s_job_fields);
 

@@ -77,7 +77,7 @@ typedef struct {
     uint32_t connect_timeout_ms;
     uint32_t timeout_ms;     //  whole transfer, per hop
     uint64_t max_body_bytes; //  larger bodies end the job with reason too_large
-    uint32_t max_redirects;  //  same-host hops the fetcher follows itself
+    uint32_t max_redirects;  //  hops per chain (each hop is a job via the broker)
     bool allow_private;      //  SSRF guard off (needed for 127.0.0.1)
     const char *user_agent;  //  "" = fetcher default
     //  Optional (added for crawl semantics; absent = empty):
@@ -131,10 +131,13 @@ typedef struct {
     //  Optional (absent = empty / 0):
     uint32_t redirects;       //  hops already followed (cross-host redirects
                               //  come back as new jobs and keep counting)
-    zc_robots_rule_t *robots; //  the URL's host rules, so that the fetcher
-    size_t robots_count;      //  can check same-host redirect hops
+    zc_robots_rule_t *robots; //  the URL's host rules (not sent by zcrawl:
+    size_t robots_count;      //  every redirect hop goes through the broker)
     zc_extract_rule_t *rules; //  extraction rules, copied into PAGE
     size_t rule_count;
+    const char *origin; //  "" or the URL whose outcome this job continues (a
+                        //  redirect target): PAGE meta.url and FETCH_FAILED.url
+                        //  are then the origin
 } zc_job_t;
 
 //  Crawl-wide options, sent in SUBMIT. Zero / empty values mean "broker
@@ -182,8 +185,8 @@ typedef struct {
 typedef struct {
     const char *crawl;
     uint64_t id;
-    const char *url;       //  the requested (canonical) URL
-    const char *final_url; //  after same-host redirects; equals url if none
+    const char *url;       //  the requested (canonical) URL: the job's origin if set
+    const char *final_url; //  the URL fetched last (redirect target); equals url if none
     uint32_t depth;
     uint32_t attempt;
     uint32_t status;          //  HTTP status of the final response
@@ -269,11 +272,11 @@ typedef struct {
     const char *url;
     uint32_t attempt;
     const char *reason;   //  dns, connect, timeout, too_large, http, redirect,
-                          //  redirect_limit, tls, network, bad_url, blocked,
-                          //  robots (a same-host hop disallowed), ...
+                          //  redirect_limit, tls, network, bad_url, blocked, ...
     const char *detail;   //  human-readable, e.g. curl's error text
     uint32_t status;      //  HTTP status if one was received, else 0
-    const char *location; //  redirect target when reason is "redirect", else ""
+    const char *location; //  redirect target when reason is "redirect"; for a
+                          //  continuation job the URL that failed; else ""
     uint64_t fetched_at_ms;
     //  Optional (absent = 0):
     uint32_t retry_after_ms; //  from a Retry-After header (429/503), seconds or
