@@ -85,6 +85,10 @@ const char *zc_testsite_external_url (zc_testsite_t *self);
 //    "scenarios": { HOST: {"base", "pages", "errors" (with "attempts",
 //      "status", "location" where they matter), "never_requested" (paths),
 //      + per host: robots/crawl_delay_ms, requests/min_gap_ms, cut, fields} } }
+//  One entry per URL a crawler admits, the outcome of its whole redirect
+//  chain: a redirected page is an item under the URL first requested with
+//  "final_url" (possibly on another host), a failed chain an error with
+//  "location"; hop URLs have no entry of their own (and are never linked).
 //  The generated site's pages and errors do not include the scenarios.
 json_t *zc_testsite_truth (zc_testsite_t *self);
 

@@ -6,6 +6,13 @@
     atomic request counter each in the scenarios object: a fresh site
     starts over, so each crawl that needs them starts its own site.
 
+    Redirects go through the broker: the output has exactly one record per
+    admitted URL, the chain's final outcome under the URL first requested
+    (an item with "final_url", or an error with "location"); hop URLs have
+    no record of their own. So that outcomes do not depend on timing, no
+    hop or redirect target is also linked directly from any page (it would
+    be "already seen" or not depending on which came first).
+
     extract.test's truth gives, per page, the item's "fields" for the rules
     of tests/fixtures/spec/extract.yaml: a single rule without a match is
     null (absent in the truth), an "all" rule without a match is [].
@@ -32,6 +39,7 @@
 #define S_POLITE_PAGES 16  //  /page/1.html .. /page/16.html
 #define S_POLITE_PRIVATE 3 //  /private/0.html .. /private/2.html are linked
 #define S_CHAIN_HOPS 12    //  /chain/1 -> ... -> /chain/12 -> /chain/end.html
+#define S_MAX_REDIRECTS 10 //  the --max-redirects the redirect truth assumes
 #define S_TRAP_MAX_DEPTH 6 //  the --max-depth the trap truth assumes
 #define S_TRAP_YEAR 2026   //  the calendar starts at 2026-11
 #define S_TRAP_MONTH 11
@@ -812,6 +820,17 @@ s_truth_page (s_truth_t *t, const char *path, const char *title, const char *fin
                    s_abs (t, final_path ? final_path : path, final_url, sizeof final_url)));
 }
 
+//  A page reached through redirects: its item is under PATH with FINAL_URL
+//  (absolute, possibly on another host).
+static void
+s_truth_page_abs (s_truth_t *t, const char *path, const char *title, const char *final_url)
+{
+    char url[S_URL_MAX];
+    json_array_append_new (t->pages,
+                           json_pack ("{s:s, s:s, s:s}", "url", s_abs (t, path, url, sizeof url),
+                                      "title", title, "final_url", final_url));
+}
+
 //  Adds an error {url, reason} (+ FIELDS' members); steals FIELDS (may be NULL).
 static void
 s_truth_error (s_truth_t *t, const char *path, const char *reason, json_t *fields)
@@ -858,7 +877,6 @@ s_truth_polite (int port)
         s_truth_page (&t, path, title, NULL);
     }
     s_truth_page (&t, "/private/open.html", "Open private page", NULL);
-    s_truth_page (&t, "/landing.html", "Landing from redirects.test", NULL);
     for (int i = 0; i < S_POLITE_PRIVATE; i++) {
         char path[64];
         snprintf (path, sizeof path, "/private/%d.html", i);
@@ -867,17 +885,21 @@ s_truth_polite (int port)
     }
     s_truth_error (&t, "/list?sort=asc", "robots", NULL);
     s_truth_never (&t, "/list?sort=asc");
+    char location[S_URL_MAX];
     s_truth_error (&t, "/go-private", "robots",
-                   json_pack ("{s:s}", "note",
-                              "same-host redirect hop to "
-                              "/private/x.html refused by the "
-                              "fetcher"));
+                   json_pack ("{s:s, s:s}", "location",
+                              s_abs (&t, "/private/x.html", location, sizeof location), "note",
+                              "the hop to /private/x.html is disallowed at dispatch"));
     s_truth_never (&t, "/private/x.html");
+    //  requests: exact number of requests per path (linked from many pages,
+    //  fetched once; /landing.html once, as the hop of redirects.test/to-polite)
+    json_t *requests = json_pack ("{s:i, s:i}", "/go-private", 1, "/landing.html", 1);
     return s_truth_done (
-        &t, json_pack ("{s:s, s:i, s:[s], s:[s], s:s}", "robots", s_polite_robots, "crawl_delay_ms",
-                       200, "disallowed_prefixes", "/private/", "allowed_exceptions",
-                       "/private/open.html", "note",
-                       "/landing.html is reached only through redirects.test/to-polite"));
+        &t, json_pack ("{s:s, s:i, s:[s], s:[s], s:o, s:s}", "robots", s_polite_robots,
+                       "crawl_delay_ms", 200, "disallowed_prefixes", "/private/",
+                       "allowed_exceptions", "/private/open.html", "requests", requests, "note",
+                       "/landing.html is reached only through redirects.test/to-polite: "
+                       "its item is that URL's (final_url on polite.test), none of its own"));
 }
 
 static json_t *
@@ -921,23 +943,38 @@ s_truth_redirects (int port, const char *external)
     s_truth_init (&t, "redirects.test", port);
     s_truth_page (&t, "/", "Redirects home", NULL);
     s_truth_page (&t, "/short/1", "End of the short chain", "/short/end.html");
-    s_truth_error (&t, "/loop/a", "redirect_limit", NULL);
-    s_truth_error (&t, "/chain/1", "redirect_limit", NULL);
+    //  /loop/a -> /loop/b -> /loop/a: the target is the origin
     char location[S_URL_MAX];
+    s_truth_error (&t, "/loop/a", "redirect_limit",
+                   json_pack ("{s:s, s:s}", "location",
+                              s_abs (&t, "/loop/a", location, sizeof location), "note",
+                              "redirect loop"));
+    //  /chain/1 -> ... -> /chain/11 -> /chain/12: hop 11 > max_redirects 10
+    s_truth_error (&t, "/chain/1", "redirect_limit",
+                   json_pack ("{s:s, s:s}", "location",
+                              s_abs (&t, "/chain/12", location, sizeof location), "note",
+                              "the 11th hop is not followed"));
     snprintf (location, sizeof location, "http://polite.test:%d/landing.html", port);
-    s_truth_error (&t, "/to-polite", "redirect",
-                   json_pack ("{s:s, s:s}", "location", location, "note",
-                              "polite.test is in scope (a seed); otherwise reason scope"));
+    s_truth_page_abs (&t, "/to-polite", "Landing from redirects.test", location);
     snprintf (location, sizeof location, "%s/x/redirected.html", external);
     s_truth_error (&t, "/to-external", "scope", json_pack ("{s:s}", "location", location));
     s_truth_never (&t, "/chain/end.html");
-    for (int n = 12; n <= S_CHAIN_HOPS; n++) {
+    //  requests: every hop exactly once, nothing after the limit
+    json_t *requests =
+        json_pack ("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "/loop/a", 1, "/loop/b", 1, "/short/1", 1,
+                   "/short/2", 1, "/short/end.html", 1, "/to-polite", 1, "/to-external", 1);
+    for (int n = 1; n <= S_CHAIN_HOPS; n++) {
         char path[32];
-        snprintf (path, sizeof path, "/chain/%d", n); //  the 11th hop is refused
-        s_truth_never (&t, path);
+        snprintf (path, sizeof path, "/chain/%d", n);
+        bool hop = n <= S_MAX_REDIRECTS + 1; //  /chain/11 answers the 11th redirect
+        if (!hop)
+            s_truth_never (&t, path);
+        json_object_set_new (requests, path, json_integer (hop ? 1 : 0));
     }
-    return s_truth_done (&t,
-                         json_pack ("{s:i, s:i}", "max_redirects", 10, "chain_hops", S_CHAIN_HOPS));
+    return s_truth_done (&t, json_pack ("{s:i, s:i, s:o, s:s}", "max_redirects", S_MAX_REDIRECTS,
+                                        "chain_hops", S_CHAIN_HOPS, "requests", requests, "note",
+                                        "/to-polite is an item only when polite.test is in scope "
+                                        "(a seed or an allowed host); otherwise reason scope"));
 }
 
 static json_t *

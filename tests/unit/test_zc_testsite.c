@@ -880,6 +880,21 @@ s_header_value (const s_body_t *body, const char *name, char *out, size_t size)
     return false;
 }
 
+//  "http://HOST:PORT/PATH": HOST into HOST_OUT, returns PATH ("/..." ).
+static const char *
+s_split_url (const char *url, char *host_out, size_t size)
+{
+    assert_true (strncmp (url, "http://", 7) == 0);
+    const char *host = url + 7;
+    size_t n = strcspn (host, ":/");
+    assert_true (n < size);
+    memcpy (host_out, host, n);
+    host_out[n] = '\0';
+    const char *path = strchr (host, '/');
+    assert_non_null (path);
+    return path;
+}
+
 static json_t *
 s_scenario (json_t *truth, const char *host)
 {
@@ -954,7 +969,9 @@ test_scenario_truth_served (void **state)
             const char *page_url = json_string_value (json_object_get (page, "url"));
             const char *final_url = json_string_value (json_object_get (page, "final_url"));
             assert_true (strncmp (page_url, prefix, strlen (prefix)) == 0);
-            const char *path = final_url + strlen (prefix);
+            //  The final URL may be on another scenario host (/to-polite)
+            char final_host[128];
+            const char *path = s_split_url (final_url, final_host, sizeof final_host);
             if (strcmp (page_url, final_url) != 0) {
                 s_body_t body;
                 s_result_t r = s_get_host (site, key, page_url + strlen (prefix), &body);
@@ -962,7 +979,7 @@ test_scenario_truth_served (void **state)
                 assert_true (r.status == 301 || r.status == 302);
             }
             s_body_t body;
-            s_result_t r = s_get_host (site, key, path, &body);
+            s_result_t r = s_get_host (site, final_host, path, &body);
             if (strcmp (path, "/500-then-200") == 0 || strcmp (path, "/retry-after") == 0 ||
                 strcmp (path, "/429-date") == 0) {
                 assert_true (r.status >= 400); //  first request fails, then 200
@@ -1097,6 +1114,139 @@ test_scenario_redirects (void **state)
     zc_testsite_destroy (&site);
 }
 
+//  Appends to HOPS every URL the redirect chain starting at URL visits after
+//  URL itself (absolute), up to a loop, a non-redirect or 20 hops.
+static void
+s_follow_chain (zc_testsite_t *site, const char *url, json_t *hops)
+{
+    char current[1024];
+    snprintf (current, sizeof current, "%s", url);
+    for (int k = 0; k < 20; k++) {
+        char host[128];
+        const char *path = s_split_url (current, host, sizeof host);
+        if (strcmp (host, "127.0.0.1") != 0 && !strstr (current, ".test:"))
+            return;
+        s_body_t body;
+        s_result_t r = s_get_host (site, host, path, &body);
+        char location[1024];
+        bool moved = (r.status == 301 || r.status == 302) &&
+                     s_header_value (&body, "Location", location, sizeof location);
+        free (body.data);
+        if (!moved)
+            return;
+        CURLU *u = curl_url ();
+        assert_non_null (u);
+        char *next = NULL;
+        assert_int_equal (curl_url_set (u, CURLUPART_URL, current, 0), CURLUE_OK);
+        assert_int_equal (curl_url_set (u, CURLUPART_URL, location, 0), CURLUE_OK);
+        assert_int_equal (curl_url_get (u, CURLUPART_URL, &next, 0), CURLUE_OK);
+        curl_url_cleanup (u);
+        bool again = strcmp (next, url) == 0;
+        size_t i;
+        json_t *hop;
+        json_array_foreach (hops, i, hop) again =
+            again || strcmp (json_string_value (hop), next) == 0;
+        if (!again)
+            json_array_append_new (hops, json_string (next));
+        snprintf (current, sizeof current, "%s", next);
+        curl_free (next);
+        if (again)
+            return;
+    }
+}
+
+//  Appends to LINKS every href="..." of the page at URL, resolved (absolute).
+static void
+s_page_links (zc_testsite_t *site, const char *url, json_t *links)
+{
+    char host[128];
+    const char *path = s_split_url (url, host, sizeof host);
+    s_body_t body;
+    s_result_t r = s_get_host (site, host, path, &body);
+    if (r.status >= 400) { //  /500-then-200 and the like: fails once, then 200
+        free (body.data);
+        r = s_get_host (site, host, path, &body);
+    }
+    assert_int_equal (r.status, 200);
+    for (const char *p = strstr (body.data, "href=\""); p; p = strstr (p, "href=\"")) {
+        p += 6;
+        size_t n = strcspn (p, "\"");
+        char href[1024];
+        snprintf (href, sizeof href, "%.*s", (int)n, p);
+        CURLU *u = curl_url ();
+        assert_non_null (u);
+        char *link = NULL;
+        if (curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_set (u, CURLUPART_URL, href, 0) == CURLUE_OK &&
+            curl_url_set (u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+            curl_url_get (u, CURLUPART_URL, &link, 0) == CURLUE_OK) {
+            json_array_append_new (links, json_string (link));
+            curl_free (link);
+        }
+        curl_url_cleanup (u);
+    }
+    free (body.data);
+}
+
+static void
+s_chains_of (zc_testsite_t *site, json_t *doc, json_t *hops, json_t *pages)
+{
+    size_t i;
+    json_t *page;
+    json_array_foreach (json_object_get (doc, "pages"), i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        const char *final_url = json_string_value (json_object_get (page, "final_url"));
+        json_array_append (pages, json_object_get (page, "final_url"));
+        if (strcmp (url, final_url) != 0)
+            s_follow_chain (site, url, hops);
+    }
+    json_t *error;
+    json_array_foreach (json_object_get (doc, "errors"), i, error)
+    {
+        if (json_object_get (error, "location"))
+            s_follow_chain (site, json_string_value (json_object_get (error, "url")), hops);
+    }
+}
+
+//  Determinism: no redirect hop or target of any chain in the truth (generated
+//  site and scenarios) is also linked directly from a page the crawler parses,
+//  else its outcome would depend on whether the link or the hop came first.
+static void
+test_scenario_hops_not_linked (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (60, 200, NULL);
+    json_t *truth = zc_testsite_truth (site);
+    json_t *hops = json_array (), *pages = json_array (), *links = json_array ();
+    s_chains_of (site, truth, hops, pages);
+    const char *key;
+    json_t *scenario;
+    json_object_foreach (json_object_get (truth, "scenarios"), key, scenario)
+        s_chains_of (site, scenario, hops, pages);
+    //  every chain of the truth was followed: generated /redirect/1 (3 hops),
+    //  /loop/a (/loop/b, then back to the origin), /chain/1 (/chain/2 .. 12 and
+    //  end.html), /short/1 (2), /to-polite, /to-external, /go-private (1 each)
+    assert_int_equal (json_array_size (hops), 3 + 1 + 12 + 2 + 1 + 1 + 1);
+    size_t i, j;
+    json_t *page, *hop, *link;
+    json_array_foreach (pages, i, page) s_page_links (site, json_string_value (page), links);
+    assert_true (json_array_size (links) > 100);
+    json_array_foreach (hops, i, hop)
+    {
+        json_array_foreach (links, j, link)
+        {
+            if (strcmp (json_string_value (hop), json_string_value (link)) == 0)
+                fail_msg ("redirect hop %s is also linked directly", json_string_value (hop));
+        }
+    }
+    json_decref (hops);
+    json_decref (pages);
+    json_decref (links);
+    json_decref (truth);
+    zc_testsite_destroy (&site);
+}
+
 static void
 test_scenario_charset (void **state)
 {
@@ -1205,6 +1355,7 @@ main (void)
         cmocka_unit_test (test_scenario_truth_served),
         cmocka_unit_test (test_scenario_flaky),
         cmocka_unit_test (test_scenario_redirects),
+        cmocka_unit_test (test_scenario_hops_not_linked),
         cmocka_unit_test (test_scenario_charset),
         cmocka_unit_test (test_scenario_trap),
         cmocka_unit_test (test_scenario_log),
