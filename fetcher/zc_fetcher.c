@@ -2,10 +2,16 @@
 
     One actor = one zloop = one zc_http engine. The actor registers with the
     broker through zc_link, asks for work with READY credit, fetches jobs
-    with curl multi inside its loop, follows same-host redirects itself,
-    pushes pages (PAGE) to parser nodes and reports every other outcome
-    (FETCH_FAILED, ROBOTS) to the broker. Every job ends in exactly one
-    outcome.
+    with curl multi inside its loop, pushes pages (PAGE) to parser nodes and
+    reports every other outcome (FETCH_FAILED, ROBOTS) to the broker. Every
+    job ends in exactly one outcome.
+
+    Redirects: a PAGE job never follows one. A 3xx ends the job with
+    FETCH_FAILED "redirect" (or "redirect_limit" past max_redirects) and the
+    target in location; the broker checks scope, robots, dedup and the host's
+    politeness and sends the target back as a continuation job whose origin
+    is the URL first requested. Outcomes of a continuation are reported under
+    that origin. Only ROBOTS jobs follow redirects here (RFC 9309, 5 hops).
 
     Credit accounting keeps  active jobs + outbox + outstanding credit
     <= capacity  at all times: credit is only granted for free slots, a job
@@ -23,7 +29,6 @@
 #include "zc_http.h"
 #include "zc_link.h"
 #include "zc_msg.h"
-#include "zc_robots.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
@@ -40,25 +45,23 @@
 #define S_PAGE_LINGER_MS 2000
 #define S_MAX_PARSERS 1024
 #define S_MAX_ENDPOINT_BYTES 256
-#define S_HOST_KEY_BYTES 320
 
 //  One job, from JOBS to its outcome.
 typedef struct {
     char *crawl; //  owned
     uint64_t id;
     zc_job_kind_t kind;
-    char *url; //  owned: the requested URL, as the broker sent it
+    char *url;    //  owned: the requested URL, as the broker sent it
+    char *origin; //  owned: job.origin, "" if the job is no continuation
     uint32_t depth;
     uint32_t attempt;
-    zc_fetch_opts_t opts;            //  user_agent points to USER_AGENT
-    char *user_agent;                //  owned
-    char *current;                   //  owned: the URL of the hop being fetched
-    char host_key[S_HOST_KEY_BYTES]; //  of the requested URL, "" if unknown
-    zlistx_t *visited;               //  owned: URLs fetched in this redirect chain
-    uint32_t prior_redirects;        //  job.redirects: hops before this job
-    uint32_t hops;                   //  redirects followed by this job
-    zc_robots_matcher_t *robots;     //  owned: the host's rules, NULL if none
-    zc_extract_rule_t *rules;        //  owned deep copy, copied into PAGE
+    zc_fetch_opts_t opts;     //  user_agent points to USER_AGENT
+    char *user_agent;         //  owned
+    char *current;            //  owned: the URL of the hop being fetched
+    zlistx_t *visited;        //  owned: URLs fetched in this (robots) redirect chain
+    uint32_t prior_redirects; //  job.redirects: hops before this job
+    uint32_t hops;            //  redirects followed by this (robots) job
+    zc_extract_rule_t *rules; //  owned deep copy, copied into PAGE
     size_t rule_count;
     void *handle; //  in self->jobs
 } s_job_t;
@@ -128,10 +131,10 @@ s_job_destroy (s_job_t **job_p)
         return;
     free (job->crawl);
     free (job->url);
+    free (job->origin);
     free (job->user_agent);
     free (job->current);
     zlistx_destroy (&job->visited);
-    zc_robots_destroy (&job->robots);
     s_strv_free ((char **)job->opts.headers, job->opts.header_count);
     s_strv_free ((char **)job->opts.resolve, job->opts.resolve_count);
     for (size_t i = 0; i < job->rule_count; i++) {
@@ -182,6 +185,7 @@ s_job_new (const zc_job_t *src)
     job->id = src->id;
     job->kind = src->kind;
     job->url = zc_strdup (src->url ? src->url : "");
+    job->origin = zc_strdup (src->kind == ZC_JOB_PAGE && src->origin ? src->origin : "");
     job->depth = src->depth;
     job->attempt = src->attempt;
     job->opts = src->opts;
@@ -194,8 +198,6 @@ s_job_new (const zc_job_t *src)
     job->opts.resolve = s_strv_dup (src->opts.resolve, src->opts.resolve_count);
     job->opts.resolve_count = job->opts.resolve ? src->opts.resolve_count : 0;
     job->prior_redirects = src->redirects;
-    if (src->kind == ZC_JOB_PAGE && src->robots && src->robots_count > 0)
-        job->robots = zc_robots_from_rules (src->robots, src->robots_count);
     if (src->rules && src->rule_count > 0) {
         job->rules = zmalloc (src->rule_count * sizeof *job->rules);
         job->rule_count = src->rule_count;
@@ -222,8 +224,6 @@ s_job_new (const zc_job_t *src)
     //  targets compare equal to the start of the chain.
     char *canonical = zc_url_canonical (job->url, NULL);
     job->current = canonical ? canonical : zc_strdup (job->url);
-    if (canonical && zc_url_host_key (canonical, job->host_key, sizeof job->host_key) != 0)
-        job->host_key[0] = 0;
     zlistx_add_end (job->visited, zc_strdup (job->current));
     return job;
 }
@@ -316,21 +316,32 @@ s_job_end (self_t *self, s_job_t *job)
     s_top_up (self, false);
 }
 
+//  The URL outcomes are reported under: the origin of a continuation job,
+//  else the requested URL.
+static const char *
+s_job_report_url (const s_job_t *job)
+{
+    return *job->origin ? job->origin : job->url;
+}
+
 //  Ends JOB with FETCH_FAILED. REDIRECTS is the hop count to report
 //  (job.redirects included), RETRY_AFTER_MS from a 429/503 response.
+//  LOCATION NULL means: the URL that failed if it is not the one reported.
 static void
 s_job_fail_ex (self_t *self, s_job_t *job, const char *reason, const char *detail, uint32_t status,
                const char *location, uint32_t redirects, uint32_t retry_after_ms)
 {
+    if (!location)
+        location = *job->origin && !streq (job->origin, job->url) ? job->url : "";
     zc_msg_t msg = {.type = ZC_MSG_FETCH_FAILED,
                     .fetch_failed = {.crawl = job->crawl,
                                      .id = job->id,
-                                     .url = job->url,
+                                     .url = s_job_report_url (job),
                                      .attempt = job->attempt,
                                      .reason = reason,
                                      .detail = detail ? detail : "",
                                      .status = status,
-                                     .location = location ? location : "",
+                                     .location = location,
                                      .fetched_at_ms = (uint64_t)zc_now_ms (),
                                      .retry_after_ms = retry_after_ms,
                                      .redirects = redirects}};
@@ -345,8 +356,7 @@ static void
 s_job_fail (self_t *self, s_job_t *job, const char *reason, const char *detail, uint32_t status,
             const char *location)
 {
-    s_job_fail_ex (self, job, reason, detail, status, location, job->prior_redirects + job->hops,
-                   0);
+    s_job_fail_ex (self, job, reason, detail, status, location, job->prior_redirects, 0);
 }
 
 static void
@@ -403,14 +413,14 @@ s_page_emit (self_t *self, s_job_t *job, zc_http_result_t *result)
     zc_msg_t msg = {.type = ZC_MSG_PAGE,
                     .page = {.meta = {.crawl = job->crawl,
                                       .id = job->id,
-                                      .url = job->url,
-                                      .final_url = job->hops ? job->current : job->url,
+                                      .url = s_job_report_url (job),
+                                      .final_url = job->url,
                                       .depth = job->depth,
                                       .attempt = job->attempt,
                                       .status = result->http_status,
                                       .content_type = result->content_type,
                                       .fetched_at_ms = (uint64_t)zc_now_ms (),
-                                      .redirects = job->prior_redirects + job->hops,
+                                      .redirects = job->prior_redirects,
                                       .timings = {.total_ms = result->total_ms,
                                                   .connect_ms = result->connect_ms,
                                                   .ttfb_ms = result->ttfb_ms}},
@@ -474,10 +484,11 @@ s_job_start (self_t *self, s_job_t *job)
         s_job_fail (self, job, "network", "could not start the transfer", 0, NULL);
 }
 
-//  A 3xx with a Location. Page jobs follow same-host hops only (the broker
-//  decides scope for other hosts); robots.txt follows any host (RFC 9309).
-//  Returns true if the job continues with another hop.
-static bool
+//  A 3xx with a Location. A page job ends here: the broker gets the target
+//  (scope, robots, dedup and the target host's politeness are its business)
+//  and sends it back as a continuation job. A robots.txt job follows up to
+//  S_ROBOTS_MAX_REDIRECTS hops to any host itself (RFC 9309 2.3.1.2).
+static void
 s_redirect (self_t *self, s_job_t *job, const zc_http_result_t *result)
 {
     bool robots = job->kind == ZC_JOB_ROBOTS;
@@ -491,42 +502,28 @@ s_redirect (self_t *self, s_job_t *job, const zc_http_result_t *result)
             s_robots_reply (self, job, result->http_status, "bad_url", NULL, 0);
         else
             s_job_fail (self, job, "bad_url", detail, result->http_status, NULL);
-        return false;
+        return;
     }
-    char host_key[S_HOST_KEY_BYTES];
-    bool same_host = *job->host_key && zc_url_host_key (target, host_key, sizeof host_key) == 0 &&
-                     streq (host_key, job->host_key);
-    uint32_t total = job->prior_redirects + job->hops; //  hops followed so far
-    if (!robots && !same_host && total < job->opts.max_redirects) {
-        //  The broker enqueues the target with redirects = this count, which
-        //  includes the hop to it.
-        s_job_fail_ex (self, job, "redirect", "redirect to another host", result->http_status,
-                       target, total + 1, 0);
+    if (!robots) {
+        //  This hop counts: the target is fetched with redirects = hops.
+        bool over = job->prior_redirects >= job->opts.max_redirects;
+        uint32_t hops = job->prior_redirects < UINT32_MAX ? job->prior_redirects + 1 : UINT32_MAX;
+        s_job_fail_ex (self, job, over ? "redirect_limit" : "redirect",
+                       over ? "too many redirects" : "redirected", result->http_status, target,
+                       hops, 0);
         free (target);
-        return false;
+        return;
     }
-    if (zlistx_find (job->visited, target) || total >= job->opts.max_redirects) {
-        const char *detail =
-            zlistx_find (job->visited, target) ? "redirect loop" : "too many redirects";
-        if (robots)
-            s_robots_reply (self, job, result->http_status, "redirect_limit", NULL, 0);
-        else
-            s_job_fail (self, job, "redirect_limit", detail, result->http_status, target);
+    if (zlistx_find (job->visited, target) || job->hops >= job->opts.max_redirects) {
+        s_robots_reply (self, job, result->http_status, "redirect_limit", NULL, 0);
         free (target);
-        return false;
-    }
-    if (job->robots && !zc_robots_allowed_url (job->robots, target)) {
-        s_job_fail (self, job, "robots", "redirect into a path disallowed by robots.txt",
-                    result->http_status, target);
-        free (target);
-        return false;
+        return;
     }
     job->hops++;
     zlistx_add_end (job->visited, zc_strdup (target));
     free (job->current);
     job->current = target;
     s_job_start (self, job);
-    return true;
 }
 
 static void
@@ -551,7 +548,7 @@ s_on_http_done (void *arg, zc_http_result_t *result, void *user)
     else {
         char detail[32];
         snprintf (detail, sizeof detail, "HTTP %u", status);
-        s_job_fail_ex (self, job, "http", detail, status, NULL, job->prior_redirects + job->hops,
+        s_job_fail_ex (self, job, "http", detail, status, NULL, job->prior_redirects,
                        result->retry_after_ms);
     }
 }

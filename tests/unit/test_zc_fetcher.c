@@ -27,7 +27,8 @@ typedef struct {
     zc_job_kind_t kind;
     zc_fetch_opts_t opts;
     uint32_t prior_redirects;       //  job.redirects
-    const zc_robots_rule_t *robots; //  job.robots
+    char origin[256];               //  job.origin ("" = none)
+    const zc_robots_rule_t *robots; //  job.robots (ignored by the fetcher)
     size_t robots_count;
     const zc_extract_rule_t *rules; //  job.rules
     size_t rule_count;
@@ -131,7 +132,8 @@ s_send_jobs (fixture_t *f)
                               .robots = (zc_robots_rule_t *)job->robots,
                               .robots_count = job->robots_count,
                               .rules = (zc_extract_rule_t *)job->rules,
-                              .rule_count = job->rule_count};
+                              .rule_count = job->rule_count,
+                              .origin = job->origin};
     }
     zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = batch, .job_count = n}};
     s_send (f, &msg);
@@ -419,7 +421,7 @@ test_outcomes (void **state)
     const char *site = zc_testsite_url (f->site);
     char other[128], refused[64];
     //  Same server under another host key (host includes the port and
-    //  name): its absolute Location on /redirect/2 points off-host.
+    //  name): its absolute Location on /redirect/2 points to 127.0.0.1.
     const char *port = strrchr (site, ':');
     snprintf (other, sizeof other, "http://localhost%s", port);
     snprintf (refused, sizeof refused, "http://127.0.0.1:%d", s_closed_port ());
@@ -427,21 +429,25 @@ test_outcomes (void **state)
     job_t *home = s_add_job (f, site, "/");
     job_t *missing = s_add_job (f, site, "/missing.html");
     job_t *chain = s_add_job (f, site, "/redirect/1");
-    job_t *offhost = s_add_job (f, other, "/redirect/1");
+    job_t *offhost = s_add_job (f, other, "/redirect/2");
     job_t *conn = s_add_job (f, refused, "/");
     job_t *limit = s_add_job (f, site, "/redirect/1");
     limit->opts.max_redirects = 1;
+    limit->prior_redirects = 1;
     job_t *slow = s_add_job (f, site, "/slow.html");
     slow->opts.timeout_ms = 300;
     job_t *big = s_add_job (f, site, "/big-chunked.html");
     big->opts.max_body_bytes = 10 * 1024;
     job_t *robots = s_add_job (f, site, "/robots.txt");
     robots->kind = ZC_JOB_ROBOTS;
+    //  robots.txt jobs still follow redirects themselves (RFC 9309)
+    job_t *robots_moved = s_add_job (f, site, "/redirect/1");
+    robots_moved->kind = ZC_JOB_ROBOTS;
     job_t *gzip = s_add_job (f, site, "/gzip.html");
     job_t *page3 = s_add_job (f, site, "/p/3.html");
     job_t *page4 = s_add_job (f, site, "/p/4.html");
 
-    //  Capacity 4 < 12 jobs: the rest flows in as credit comes back.
+    //  Capacity 4 < 13 jobs: the rest flows in as credit comes back.
     s_start_fetcher (f, 4);
     s_send_welcome (f, 42);
     s_send_parsers (f);
@@ -466,24 +472,29 @@ test_outcomes (void **state)
     assert_string_equal (missing->reason, "http");
     assert_int_equal (missing->status, 404);
 
-    assert_int_equal (chain->type, ZC_MSG_PAGE);
-    snprintf (want, sizeof want, "%s/redirect/final.html", site);
-    assert_string_equal (chain->final_url, want);
-    assert_int_equal (chain->redirects, 3);
-    assert_int_equal (chain->status, 200);
-    assert_true (chain->html_body);
+    //  A same-host redirect is not followed: the broker gets the target.
+    assert_int_equal (chain->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (chain->reason, "redirect");
+    snprintf (want, sizeof want, "%s/redirect/2", site);
+    assert_string_equal (chain->location, want);
+    assert_int_equal (chain->redirects, 1);
+    assert_int_equal (chain->status, 302);
 
     assert_int_equal (offhost->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (offhost->reason, "redirect");
     snprintf (want, sizeof want, "%s/redirect/3", site);
     assert_string_equal (offhost->location, want);
     assert_int_equal (offhost->status, 301);
+    assert_int_equal (offhost->redirects, 1);
 
     assert_int_equal (conn->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (conn->reason, "connect");
 
     assert_int_equal (limit->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (limit->reason, "redirect_limit");
+    snprintf (want, sizeof want, "%s/redirect/2", site);
+    assert_string_equal (limit->location, want);
+    assert_int_equal (limit->redirects, 2);
 
     assert_int_equal (slow->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (slow->reason, "timeout");
@@ -494,6 +505,10 @@ test_outcomes (void **state)
     assert_int_equal (robots->type, ZC_MSG_ROBOTS);
     assert_int_equal (robots->status, 404);
     assert_string_equal (robots->reason, "");
+    assert_int_equal (robots_moved->type, ZC_MSG_ROBOTS);
+    assert_int_equal (robots_moved->status, 200);
+    assert_string_equal (robots_moved->reason, "");
+    assert_true (robots_moved->body_size > 0);
 
     //  A new broker epoch: the fetcher re-announces its whole capacity.
     s_send_welcome (f, 43);
@@ -564,80 +579,109 @@ test_shutdown_mid_transfer (void **state)
     zactor_destroy (&f->fetcher); //  aborts the slow transfers, no leaks
 }
 
-//  Same-host redirect hops are checked against the job's robots rules;
-//  redirects count on from job.redirects.
+//  Page jobs never follow redirects: every 3xx (same host or not) goes back
+//  to the broker as "redirect" with the hop counted on from job.redirects,
+//  or "redirect_limit" once past max_redirects. A continuation job (origin
+//  set) reports its outcome under the origin. job.robots is ignored.
 static void
-test_redirects_robots_and_counts (void **state)
+test_redirects_and_origin (void **state)
 {
     fixture_t *f = *state;
     const char *site = zc_testsite_url (f->site);
     char other[128];
     snprintf (other, sizeof other, "http://localhost%s", strrchr (site, ':'));
-    static const zc_robots_rule_t no_hop3[] = {{false, "/redirect/3"}, {true, "/redirect/"}};
-    static const zc_robots_rule_t unrelated[] = {{false, "/private"}};
+    static const zc_robots_rule_t no_hop2[] = {{false, "/redirect/2"}, {true, "/redirect/"}};
 
-    job_t *refused = s_add_job (f, site, "/redirect/1");
-    refused->robots = no_hop3;
-    refused->robots_count = 2;
-    job_t *allowed = s_add_job (f, site, "/redirect/1");
-    allowed->robots = unrelated;
-    allowed->robots_count = 1;
+    job_t *same = s_add_job (f, site, "/redirect/1");
+    same->robots = no_hop2; //  not the fetcher's business any more
+    same->robots_count = 2;
     job_t *counted = s_add_job (f, site, "/redirect/1");
     counted->prior_redirects = 5;
+    job_t *last = s_add_job (f, site, "/redirect/1");
+    last->prior_redirects = 9; //  the 10th hop is still allowed
     job_t *limit = s_add_job (f, site, "/redirect/1");
-    limit->prior_redirects = 8;
-    job_t *offhost = s_add_job (f, other, "/redirect/1");
+    limit->prior_redirects = 10;
+    job_t *offhost = s_add_job (f, other, "/redirect/2");
     offhost->prior_redirects = 4;
-    job_t *offhost_limit = s_add_job (f, other, "/redirect/1");
+    job_t *offhost_limit = s_add_job (f, other, "/redirect/2");
     offhost_limit->prior_redirects = 10;
     job_t *failed = s_add_job (f, site, "/missing.html");
     failed->prior_redirects = 2;
-    //  robots rules on the requested URL are the broker's business: the
-    //  fetcher only checks hops
-    job_t *direct = s_add_job (f, site, "/redirect/final.html");
-    direct->robots = no_hop3;
-    direct->robots_count = 2;
+    //  Continuations of a chain that started at /redirect/1
+    char origin[256];
+    snprintf (origin, sizeof origin, "%s/redirect/1", site);
+    job_t *cont_page = s_add_job (f, site, "/redirect/final.html");
+    cont_page->prior_redirects = 3;
+    job_t *cont_hop = s_add_job (f, site, "/redirect/2");
+    cont_hop->prior_redirects = 1;
+    job_t *cont_failed = s_add_job (f, site, "/missing.html");
+    cont_failed->prior_redirects = 2;
+    job_t *cont_limit = s_add_job (f, site, "/redirect/3");
+    cont_limit->prior_redirects = 10;
+    job_t *conts[] = {cont_page, cont_hop, cont_failed, cont_limit};
+    for (size_t i = 0; i < 4; i++)
+        s_copy (conts[i]->origin, sizeof conts[i]->origin, origin);
 
     s_start_fetcher (f, 4);
     s_send_welcome (f, 1);
     s_send_parsers (f);
     assert_true (s_pump (f, s_cond_idle));
-    char want[256];
+    char hop2[256], hop3[256], final[256], missing[256];
+    snprintf (hop2, sizeof hop2, "%s/redirect/2", site);
+    snprintf (hop3, sizeof hop3, "%s/redirect/3", site);
+    snprintf (final, sizeof final, "%s/redirect/final.html", site);
+    snprintf (missing, sizeof missing, "%s/missing.html", site);
+    for (size_t i = 0; i < f->job_count; i++) {
+        job_t *job = &f->jobs[i];
+        assert_int_equal (job->outcomes, 1);
+        assert_string_equal (job->url_seen, *job->origin ? job->origin : job->url);
+    }
 
-    assert_int_equal (refused->type, ZC_MSG_FETCH_FAILED);
-    assert_string_equal (refused->reason, "robots");
-    snprintf (want, sizeof want, "%s/redirect/3", site);
-    assert_string_equal (refused->location, want);
-    assert_int_equal (refused->redirects, 1); //  1 -> 2 followed, 2 -> 3 refused
-    assert_int_equal (refused->status, 301);
+    assert_int_equal (same->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (same->reason, "redirect");
+    assert_string_equal (same->location, hop2);
+    assert_int_equal (same->redirects, 1);
+    assert_int_equal (same->status, 302);
 
-    assert_int_equal (allowed->type, ZC_MSG_PAGE);
-    assert_int_equal (allowed->redirects, 3);
-
-    assert_int_equal (counted->type, ZC_MSG_PAGE);
-    assert_int_equal (counted->redirects, 8);
-    snprintf (want, sizeof want, "%s/redirect/final.html", site);
-    assert_string_equal (counted->final_url, want);
-
-    assert_int_equal (limit->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (counted->reason, "redirect");
+    assert_int_equal (counted->redirects, 6);
+    assert_string_equal (last->reason, "redirect");
+    assert_int_equal (last->redirects, 10);
     assert_string_equal (limit->reason, "redirect_limit");
-    assert_int_equal (limit->redirects, 10);
+    assert_string_equal (limit->location, hop2);
+    assert_int_equal (limit->redirects, 11);
 
-    //  A cross-host hop reports the count including itself
-    assert_int_equal (offhost->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (offhost->reason, "redirect");
-    assert_int_equal (offhost->redirects, 6); //  4 + (1 -> 2) + (2 -> 3 off-host)
-    assert_int_equal (offhost_limit->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (offhost->location, hop3);
+    assert_int_equal (offhost->redirects, 5);
     assert_string_equal (offhost_limit->reason, "redirect_limit");
-    assert_int_equal (offhost_limit->redirects, 10);
+    assert_string_equal (offhost_limit->location, hop3);
+    assert_int_equal (offhost_limit->redirects, 11);
 
     assert_int_equal (failed->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (failed->reason, "http");
     assert_int_equal (failed->redirects, 2);
     assert_int_equal (failed->retry_after_ms, 0);
+    assert_string_equal (failed->location, "");
 
-    assert_int_equal (direct->type, ZC_MSG_PAGE);
-    assert_int_equal (direct->redirects, 0);
+    //  The chain's page is the origin's page, fetched from the target.
+    assert_int_equal (cont_page->type, ZC_MSG_PAGE);
+    assert_string_equal (cont_page->final_url, final);
+    assert_int_equal (cont_page->redirects, 3);
+    assert_int_equal (cont_page->status, 200);
+    assert_true (cont_page->html_body);
+    //  A further hop: location is the new target.
+    assert_string_equal (cont_hop->reason, "redirect");
+    assert_string_equal (cont_hop->location, hop3);
+    assert_int_equal (cont_hop->redirects, 2);
+    //  Other failures: location is the URL that failed.
+    assert_string_equal (cont_failed->reason, "http");
+    assert_int_equal (cont_failed->status, 404);
+    assert_string_equal (cont_failed->location, missing);
+    assert_int_equal (cont_failed->redirects, 2);
+    assert_string_equal (cont_limit->reason, "redirect_limit");
+    assert_string_equal (cont_limit->location, final);
+    assert_int_equal (cont_limit->redirects, 11);
 }
 
 //  Extraction rules travel from the job into the PAGE; custom headers and
@@ -708,7 +752,8 @@ test_rules_headers_resolve (void **state)
 
 //  The test site's scenario hosts, reached through resolve overrides:
 //  Retry-After reaches FETCH_FAILED, a reset mid-body is "network", and a
-//  same-host hop into a disallowed path is refused.
+//  hop into a path robots.txt disallows goes back to the broker (which
+//  checks robots for every hop) as an ordinary redirect.
 static void
 test_scenario_hosts (void **state)
 {
@@ -751,7 +796,7 @@ test_scenario_hosts (void **state)
     assert_int_equal (reset->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (reset->reason, "network");
     assert_int_equal (hop->type, ZC_MSG_FETCH_FAILED);
-    assert_string_equal (hop->reason, "robots");
+    assert_string_equal (hop->reason, "redirect");
     char want[256];
     snprintf (want, sizeof want, "%s/private/x.html", polite);
     assert_string_equal (hop->location, want);
@@ -779,7 +824,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_outcomes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_outbox_before_parsers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_shutdown_mid_transfer, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_redirects_robots_and_counts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirects_and_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rules_headers_resolve, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_scenario_hosts, s_setup, s_teardown),
         cmocka_unit_test (test_bad_start),
