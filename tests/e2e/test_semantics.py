@@ -11,6 +11,12 @@ output (errors with reasons and attempts, items and titles, valid UTF-8,
 extracted fields) and compare them with the site's ground truth
 (truth["scenarios"]).
 
+Redirects go through the broker: every hop is a request to its host under
+that host's politeness (the gap checks include hops) and robots rules, and
+the output has exactly one record per admitted URL, the chain's outcome under
+the URL first requested (items with final_url/redirects, errors with
+location); hop URLs have no record of their own.
+
 Every check runs and prints PASS/FAIL with its evidence; the test fails if any
 check failed.
 """
@@ -276,12 +282,33 @@ def check_items(items, truth, hosts):
             if item.get("final_url") != page["final_url"]:
                 problems.append(f"{page['url']}: final_url {item.get('final_url')!r}, "
                                 f"want {page['final_url']!r}")
+            if "redirects" in page and item.get("redirects") != page["redirects"]:
+                problems.append(f"{page['url']}: redirects {item.get('redirects')!r}, "
+                                f"want {page['redirects']!r}")
     bases = tuple(scenario(truth, host)["base"] + "/" for host in hosts)
     extra = [u for u in by_url if u.startswith(bases) and u not in expected]
     if extra:
         problems.append(f"unexpected items {extra[:5]}")
     check(not problems, "; ".join(problems[:8]))
     return f"{len(expected)} items"
+
+
+def check_one_record_per_url(items, errors, truth, hosts):
+    """Exactly one record (item or error) per admitted URL; no record for a hop
+    URL (a redirect target reached only through a chain)."""
+    records = [r["url"] for r in items] + [e["url"] for e in errors]
+    twice = sorted({u for u in records if records.count(u) > 1})
+    check(not twice, f"URLs with more than one record: {twice[:5]}")
+    hops = set()
+    for host in hosts:
+        doc = scenario(truth, host)
+        hops |= {p["final_url"] for p in doc["pages"] if p["final_url"] != p["url"]}
+        hops |= {e["location"] for e in doc["errors"] if "location" in e}
+    hops -= {r["url"] for host in hosts for kind in ("pages", "errors")
+             for r in scenario(truth, host)[kind]}  # /loop/a: the loop's target is its origin
+    hop_records = sorted(set(records) & hops)
+    check(not hop_records, f"records for redirect hop URLs: {hop_records[:5]}")
+    return f"{len(records)} records, {len(hops)} hop URLs without one"
 
 
 def check_charset_titles(items, truth):
@@ -370,7 +397,10 @@ def check_output(checks, truth, hosts, items_path, errors_path):
     items, errors = holder.get("items", []), holder.get("errors", [])
     checks.run("errors: right URLs, reasons, status, attempts, location", check_errors, errors,
                truth, hosts)
-    checks.run("items: right URLs, titles, final URLs", check_items, items, truth, hosts)
+    checks.run("items: right URLs, titles, final URLs, redirects", check_items, items, truth,
+               hosts)
+    checks.run("one record per admitted URL, none for redirect hops", check_one_record_per_url,
+               items, errors, truth, hosts)
     if "charset.test" in hosts:
         checks.run("charset.test: titles decoded to UTF-8", check_charset_titles, items, truth)
     return items, errors

@@ -942,7 +942,10 @@ s_truth_redirects (int port, const char *external)
     s_truth_t t;
     s_truth_init (&t, "redirects.test", port);
     s_truth_page (&t, "/", "Redirects home", NULL);
+    //  "redirects": the hops followed, in the item
     s_truth_page (&t, "/short/1", "End of the short chain", "/short/end.html");
+    json_object_set_new (json_array_get (t.pages, json_array_size (t.pages) - 1), "redirects",
+                         json_integer (2));
     //  /loop/a -> /loop/b -> /loop/a: the target is the origin
     char location[S_URL_MAX];
     s_truth_error (&t, "/loop/a", "redirect_limit",
@@ -956,6 +959,8 @@ s_truth_redirects (int port, const char *external)
                               "the 11th hop is not followed"));
     snprintf (location, sizeof location, "http://polite.test:%d/landing.html", port);
     s_truth_page_abs (&t, "/to-polite", "Landing from redirects.test", location);
+    json_object_set_new (json_array_get (t.pages, json_array_size (t.pages) - 1), "redirects",
+                         json_integer (1));
     snprintf (location, sizeof location, "%s/x/redirected.html", external);
     s_truth_error (&t, "/to-external", "scope", json_pack ("{s:s}", "location", location));
     s_truth_never (&t, "/chain/end.html");
