@@ -56,7 +56,7 @@ typedef struct {
 typedef struct {
     uint64_t id;
     zc_crawl_t *crawl;   //  borrowed from self->crawls
-    zc_crawl_job_t work; //  owned strings; its robots rules are not kept
+    zc_crawl_job_t work; //  owned strings
     char *fetcher_key;   //  owned: routing key of the fetcher holding it
 } s_job_t;
 
@@ -341,8 +341,9 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
                           (uint64_t)opts->fetch.timeout_ms * (opts->fetch.max_redirects + 1) +
                           ZC_BROKER_DEADLINE_SLACK_MS;
-        //  Robots rules and extraction rules are borrowed from the crawl,
-        //  which does not change them before the batch is sent
+        //  Extraction rules are borrowed from the crawl, which does not
+        //  change them before the batch is sent. No robots rules: the
+        //  fetcher follows no redirect, every hop is checked here
         bool page = entry.kind == ZC_JOB_PAGE;
         jobs[count++] = (zc_job_t){.crawl = zc_crawl_id (crawl),
                                    .id = job->id,
@@ -353,12 +354,9 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
                                    .deadline_ms = (uint64_t)now + budget,
                                    .opts = opts->fetch,
                                    .redirects = job->work.redirects,
-                                   .robots = (zc_robots_rule_t *)entry.robots,
-                                   .robots_count = entry.robots_count,
                                    .rules = page ? opts->rules : NULL,
-                                   .rule_count = page ? opts->rule_count : 0};
-        job->work.robots = NULL;
-        job->work.robots_count = 0;
+                                   .rule_count = page ? opts->rule_count : 0,
+                                   .origin = job->work.origin};
     }
     if (count > 0) {
         zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};
@@ -693,21 +691,20 @@ s_handle_result (self_t *self, const zc_result_t *result)
     s_job_t *job = s_job_take (self, "RESULT", result->meta.crawl, result->meta.id, ZC_JOB_PAGE);
     if (!job)
         return;
-    //  The broker's own record is authoritative for what it asked
+    //  The broker's own record is authoritative for what it asked: the
+    //  item of a redirect chain is its origin's, fetched from the target
     zc_result_t item = *result;
-    item.meta.url = job->work.url;
+    const char *origin = job->work.origin;
+    item.meta.url = origin ? origin : job->work.url;
+    item.meta.final_url = job->work.url;
+    item.meta.redirects = job->work.redirects;
     item.meta.depth = job->work.depth;
     item.meta.attempt = job->work.attempt;
     item.meta.crawl = zc_crawl_id (job->crawl);
-    if (!item.meta.final_url || !*item.meta.final_url)
-        item.meta.final_url = job->work.url;
     uint32_t status = item.meta.status;
     if (status >= 200 && status < 300) {
         zc_crawl_host_ok (job->crawl, job->work.host_key);
-        //  Reached through same-host redirects: the final URL is not
-        //  fetched again on its own
-        if (!streq (item.meta.final_url, job->work.url))
-            zc_crawl_mark_seen (job->crawl, item.meta.final_url);
+        //  (a redirect target is in the seen set since it was queued)
         zc_crawl_write_item (job->crawl, &item);
         for (size_t i = 0; i < result->link_count; i++)
             (void)zc_crawl_admit (job->crawl, result->links[i], job->work.depth + 1);
@@ -716,10 +713,11 @@ s_handle_result (self_t *self, const zc_result_t *result)
             zc_crawl_host_ok (job->crawl, job->work.host_key);
         char detail[64];
         snprintf (detail, sizeof detail, "HTTP %u", status);
-        zc_sink_error_t error = {.url = job->work.url,
+        zc_sink_error_t error = {.url = item.meta.url,
                                  .reason = "http",
                                  .detail = detail,
                                  .status = status,
+                                 .location = origin ? job->work.url : NULL,
                                  .attempts = job->work.attempt,
                                  .depth = job->work.depth,
                                  .at_ms = item.meta.fetched_at_ms};
@@ -728,43 +726,66 @@ s_handle_result (self_t *self, const zc_result_t *result)
     s_job_finish (self, job);
 }
 
-//  A redirect to another host: the target goes through scope, dedup and
-//  (at its dispatch) robots like any URL, at the same depth and carrying
-//  the hops so far. The original always ends with an error line.
+//  A redirect of page JOB: every hop comes back here. The target T goes
+//  through scope and dedup now and through robots and the host's politeness
+//  at its dispatch, as a continuation of the chain's origin O (the URL first
+//  requested) at the same depth, carrying the hops so far. Only the chain's
+//  final outcome is written, under O: a loop back to O, a target out of
+//  scope or already seen (crawled on its own) ends it here.
 static void
 s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
 {
     (void)self;
     zc_url_status_t status;
     char *location = zc_url_canonical (failed->location, &status);
-    char host_key[512];
-    const char *reason = "redirect";
-    const char *detail = failed->detail;
-    const zc_crawl_opts_t *opts = zc_crawl_opts (job->crawl);
-    //  failed->redirects counts the hop to LOCATION (the fetcher stops a
-    //  chain itself once it reaches max_redirects): more is over the limit
-    if (failed->redirects > opts->fetch.max_redirects) {
+    const char *origin = job->work.origin ? job->work.origin : job->work.url;
+    const char *reason = NULL;
+    const char *detail = NULL;
+    //  failed->redirects counts the hop to LOCATION (the fetcher reports
+    //  redirect_limit itself past max_redirects): more is over the limit
+    if (failed->redirects > zc_crawl_opts (job->crawl)->fetch.max_redirects) {
         reason = "redirect_limit";
         detail = "too many redirects";
-    } else if (!location || zc_url_host_key (location, host_key, sizeof host_key) != 0) {
+    } else if (!location) {
         reason = "bad_url";
         detail = "invalid redirect location";
-    } else if (zc_crawl_scope_check (job->crawl, location, job->work.depth) != ZC_SCOPE_OK) {
-        reason = "scope";
-        detail = "redirect target out of scope";
+    } else if (streq (location, origin)) {
+        reason = "redirect_limit";
+        detail = "redirect loop";
     } else
-        //  Seen already (a loop, or known): nothing more is enqueued
-        (void)zc_crawl_admit_redirect (job->crawl, location, job->work.depth, failed->redirects);
-    zc_sink_error_t error = {.url = job->work.url,
-                             .reason = reason,
-                             .detail = detail,
-                             .status = failed->status,
-                             .location = location ? location : failed->location,
-                             .attempts = job->work.attempt,
-                             .depth = job->work.depth,
-                             .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
-                                                            : (uint64_t)zc_now_ms ()};
-    zc_crawl_write_error (job->crawl, &error);
+        switch (
+            zc_crawl_continue (job->crawl, location, origin, job->work.depth, failed->redirects)) {
+        case ZC_CRAWL_ADMITTED:
+        case ZC_CRAWL_INACTIVE:
+            break;
+        case ZC_CRAWL_SCOPE:
+        case ZC_CRAWL_DEPTH:
+        case ZC_CRAWL_LIMIT:
+        case ZC_CRAWL_HOST_LIMIT:
+            reason = "scope";
+            detail = "redirect target out of scope";
+            break;
+        case ZC_CRAWL_SEEN:
+            reason = "redirect";
+            detail = "redirect target already crawled on its own";
+            break;
+        case ZC_CRAWL_BAD_URL:
+            reason = "bad_url";
+            detail = "invalid redirect location";
+            break;
+        }
+    if (reason) {
+        zc_sink_error_t error = {.url = origin,
+                                 .reason = reason,
+                                 .detail = detail,
+                                 .status = failed->status,
+                                 .location = location ? location : failed->location,
+                                 .attempts = job->work.attempt,
+                                 .depth = job->work.depth,
+                                 .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
+                                                                : (uint64_t)zc_now_ms ()};
+        zc_crawl_write_error (job->crawl, &error);
+    }
     free (location);
 }
 
@@ -782,11 +803,16 @@ s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
     } else if (!retryable || !s_retry (self, job, failed->retry_after_ms)) {
         if (!retryable)
             zc_crawl_host_ok (job->crawl, job->work.host_key);
-        zc_sink_error_t error = {.url = job->work.url,
+        //  A continuation's outcome is its origin's; location then says
+        //  which URL of the chain failed (or where it was going)
+        const char *location = failed->location && *failed->location ? failed->location
+                               : job->work.origin                    ? job->work.url
+                                                                     : NULL;
+        zc_sink_error_t error = {.url = job->work.origin ? job->work.origin : job->work.url,
                                  .reason = reason,
                                  .detail = failed->detail,
                                  .status = failed->status,
-                                 .location = failed->location,
+                                 .location = location,
                                  .attempts = job->work.attempt,
                                  .depth = job->work.depth,
                                  .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms

@@ -17,6 +17,11 @@
     applies to URLs already queued. A URL that is not fetched does not use
     up its host's delay (zc_frontier_drop).
 
+    Redirects: every hop is a job of its own, dispatched like any URL (the
+    target host's robots.txt, delay and in-flight limit apply). A target is
+    queued as a continuation (zc_crawl_continue) carrying its origin, the
+    URL first requested, under which the chain's one outcome is written.
+
     The SUBMIT message is freed after zc_crawl_new: every option array a
     job or the scope needs later is deep-copied (s_copy_opts).
 */
@@ -60,6 +65,7 @@ typedef struct {
     uint32_t depth;
     uint32_t attempt;
     uint32_t redirects;
+    char *origin; //  owned: a continuation's origin, NULL if none
 } s_retry_t;
 
 struct zc_crawl {
@@ -211,7 +217,7 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
 }
 
 static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
-                                 uint32_t redirects, bool check_scope, bool check_depth);
+                                 bool check_scope);
 static void s_robots_destroy (void **item_p);
 static void s_retries_clear (zc_crawl_t *self);
 
@@ -290,7 +296,7 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
             if (verdict != ZC_SCOPE_OK)
                 zsys_info ("zc_broker: crawl %s: seed %s is fetched although out of scope (%s)",
                            self->id, seeds[i], zc_scope_verdict_str (verdict));
-            (void)s_admit (self, seeds[i], 0, 0, false, false);
+            (void)s_admit (self, seeds[i], 0, false);
         }
         free (seeds[i]);
     }
@@ -370,11 +376,9 @@ zc_crawl_scope_check (zc_crawl_t *self, const char *url, uint32_t depth)
     return zc_scope_check (self->scope, url, depth);
 }
 
-//  Admits URL; CHECK_SCOPE false for seeds, CHECK_DEPTH false for seeds
-//  and redirect targets (they inherit an admitted depth).
+//  Admits URL; CHECK_SCOPE false for seeds.
 static zc_crawl_admit_t
-s_admit (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects, bool check_scope,
-         bool check_depth)
+s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
 {
     if (self->state != ZC_CRAWL_RUNNING)
         return ZC_CRAWL_INACTIVE;
@@ -383,7 +387,7 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects, 
         zc_url_host_key (url, host_key, sizeof host_key) != 0)
         return ZC_CRAWL_BAD_URL;
     zc_scope_verdict_t verdict =
-        check_scope ? zc_scope_check (self->scope, url, check_depth ? depth : 0) : ZC_SCOPE_OK;
+        check_scope ? zc_scope_check (self->scope, url, depth) : ZC_SCOPE_OK;
     if (verdict != ZC_SCOPE_OK) {
         self->dropped[verdict]++;
         return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
@@ -400,7 +404,7 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects, 
         zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
     }
     zc_seen_add (self->seen, fp);
-    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, redirects, false);
+    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, 0, NULL, false);
     self->admitted++;
     return ZC_CRAWL_ADMITTED;
 }
@@ -409,14 +413,33 @@ zc_crawl_admit_t
 zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth)
 {
     assert (self);
-    return s_admit (self, url, depth, 0, true, true);
+    return s_admit (self, url, depth, true);
 }
 
 zc_crawl_admit_t
-zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth, uint32_t redirects)
+zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin, uint32_t depth,
+                   uint32_t redirects)
 {
     assert (self);
-    return s_admit (self, url, depth, redirects, true, false);
+    assert (origin);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return ZC_CRAWL_INACTIVE;
+    char host_key[ZC_CRAWL_HOST_KEY_MAX];
+    if (!url || strlen (url) > ZC_URL_MAX_BYTES ||
+        zc_url_host_key (url, host_key, sizeof host_key) != 0)
+        return ZC_CRAWL_BAD_URL;
+    //  Scope without the depth rule: the chain inherits an admitted depth
+    zc_scope_verdict_t verdict = zc_scope_check (self->scope, url, 0);
+    if (verdict != ZC_SCOPE_OK) {
+        self->dropped[verdict]++;
+        return ZC_CRAWL_SCOPE;
+    }
+    uint64_t fp = zc_url_fingerprint (url);
+    if (zc_seen_contains (self->seen, fp))
+        return ZC_CRAWL_SEEN;
+    zc_seen_add (self->seen, fp);
+    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, redirects, origin, false);
+    return ZC_CRAWL_ADMITTED;
 }
 
 void
@@ -443,7 +466,8 @@ s_retry_before (const s_retry_t *a, const s_retry_t *b)
 
 static void
 s_retry_push (zc_crawl_t *self, zc_job_kind_t kind, const char *url, const char *host_key,
-              uint32_t depth, uint32_t attempt, uint32_t redirects, int64_t due_ms)
+              uint32_t depth, uint32_t attempt, uint32_t redirects, const char *origin,
+              int64_t due_ms)
 {
     if (self->retry_count == self->retry_capacity) {
         self->retry_capacity = self->retry_capacity ? self->retry_capacity * 2 : 16;
@@ -462,7 +486,8 @@ s_retry_push (zc_crawl_t *self, zc_job_kind_t kind, const char *url, const char 
                          .host_key = zc_strdup (host_key),
                          .depth = depth,
                          .attempt = attempt,
-                         .redirects = redirects};
+                         .redirects = redirects,
+                         .origin = origin && *origin ? zc_strdup (origin) : NULL};
     size_t index = self->retry_count++;
     while (index > 0) {
         size_t parent = (index - 1) / 2;
@@ -507,6 +532,7 @@ s_retry_destroy (s_retry_t **retry_p)
         return;
     free (retry->url);
     free (retry->host_key);
+    free (retry->origin);
     free (retry);
     *retry_p = NULL;
 }
@@ -551,13 +577,15 @@ s_robots_url (const char *url)
 }
 
 //  Writes an error line (reason "robots") for a URL that will not be
-//  fetched; ENTRY is cleared.
+//  fetched (a continuation: under its origin, the target as location);
+//  ENTRY is cleared.
 static void
 s_robots_error (zc_crawl_t *self, zc_frontier_entry_t *entry, const char *detail, int64_t now_ms)
 {
-    zc_sink_error_t error = {.url = entry->url,
+    zc_sink_error_t error = {.url = entry->origin ? entry->origin : entry->url,
                              .reason = "robots",
                              .detail = detail,
+                             .location = entry->origin ? entry->url : NULL,
                              .attempts = entry->attempt - 1, //  tries actually made
                              .depth = entry->depth,
                              .at_ms = (uint64_t)now_ms};
@@ -602,7 +630,7 @@ s_due_retries (zc_crawl_t *self, int64_t now_ms)
         if (retry->kind == ZC_JOB_ROBOTS)
             return retry;
         zc_frontier_push_entry (self->frontier, retry->url, retry->host_key, retry->depth,
-                                retry->attempt, retry->redirects, true);
+                                retry->attempt, retry->redirects, retry->origin, true);
         s_retry_destroy (&retry);
     }
     return NULL;
@@ -618,6 +646,7 @@ zc_crawl_job_clear (zc_crawl_job_t *job)
         return;
     free (job->url);
     free (job->host_key);
+    free (job->origin);
     memset (job, 0, sizeof *job);
 }
 
@@ -668,9 +697,8 @@ zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out)
                                 .host_key = entry.host_key,
                                 .depth = entry.depth,
                                 .attempt = entry.attempt,
-                                .redirects = entry.redirects};
-        if (robots && robots->matcher)
-            out->robots = zc_robots_rules (robots->matcher, &out->robots_count);
+                                .redirects = entry.redirects,
+                                .origin = entry.origin};
         self->in_flight++;
         return 0;
     }
@@ -711,9 +739,10 @@ zc_crawl_requeue (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t now_ms)
     zc_crawl_job_ended (self, job->kind, job->host_key, now_ms);
     if (job->kind == ZC_JOB_PAGE)
         zc_frontier_push_entry (self->frontier, job->url, job->host_key, job->depth, job->attempt,
-                                job->redirects, true);
+                                job->redirects, job->origin, true);
     else
-        s_retry_push (self, ZC_JOB_ROBOTS, job->url, job->host_key, 0, job->attempt, 0, now_ms);
+        s_retry_push (self, ZC_JOB_ROBOTS, job->url, job->host_key, 0, job->attempt, 0, NULL,
+                      now_ms);
 }
 
 void
@@ -724,7 +753,7 @@ zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms)
     if (self->state != ZC_CRAWL_RUNNING)
         return;
     s_retry_push (self, ZC_JOB_PAGE, job->url, job->host_key, job->depth, job->attempt,
-                  job->redirects, due_ms);
+                  job->redirects, job->origin, due_ms);
 }
 
 void
@@ -807,7 +836,7 @@ zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
     else if (attempt < self->opts.max_attempts) {
         //  5xx or unreachable: disallow all (the host stays held) and retry
         char *url = zsys_sprintf ("%s", outcome->url ? outcome->url : "");
-        s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, retry_at_ms);
+        s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, NULL, retry_at_ms);
         free (url);
         return;
     } else {

@@ -79,14 +79,19 @@ const zc_crawl_opts_t *zc_crawl_opts (zc_crawl_t *self);
 //  seen, max_pages and max_pages_per_host checks.
 zc_crawl_admit_t zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth);
 
-//  Admits URL ignoring the depth limit (a redirect target inherits the depth
-//  of the URL that was already admitted); the target's jobs carry
-//  REDIRECTS (hops so far).
-zc_crawl_admit_t zc_crawl_admit_redirect (zc_crawl_t *self, const char *url, uint32_t depth,
-                                          uint32_t redirects);
+//  Queues redirect target URL (untrusted, expected canonical) as a
+//  continuation of ORIGIN (the URL first requested, already admitted): it
+//  keeps ORIGIN's DEPTH (no depth limit), carries REDIRECTS (hops so far)
+//  and ORIGIN, and its outcome is written under ORIGIN. Checks scope
+//  (ZC_CRAWL_SCOPE) and the seen set (ZC_CRAWL_SEEN: the target is or was
+//  crawled on its own); a queued target is added to the seen set. It is the
+//  same output record as ORIGIN, so it does not count against max_pages or
+//  max_pages_per_host. The caller has checked that URL is not ORIGIN.
+zc_crawl_admit_t zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin,
+                                    uint32_t depth, uint32_t redirects);
 
-//  Adds URL (a page's final URL after same-host redirects) to the seen set
-//  so that it is not fetched again. Ignored if not canonical.
+//  Adds URL (a page's final URL) to the seen set so that it is not fetched
+//  again. Ignored if not canonical.
 void zc_crawl_mark_seen (zc_crawl_t *self, const char *url);
 
 //  Scope verdict for URL (canonical) at DEPTH, without admitting it.
@@ -100,10 +105,8 @@ typedef struct {
     uint32_t depth;
     uint32_t attempt;   //  1 for a first try
     uint32_t redirects; //  hops already followed (redirect targets)
-    //  Page jobs: the host's robots rules (borrowed from the crawl, valid
-    //  until its next robots outcome or stop; NULL with ignore_robots)
-    const zc_robots_rule_t *robots;
-    size_t robots_count;
+    char *origin;       //  owned: page job continuing a redirect chain: the URL
+                        //  its outcome is written under; NULL if none
 } zc_crawl_job_t;
 
 //  Frees the strings of JOB and zeroes it. NULL-safe.
@@ -112,10 +115,10 @@ void zc_crawl_job_clear (zc_crawl_job_t *job);
 //  Takes the next job ready at NOW_MS: a due retry, the robots.txt of a
 //  host whose rules are unknown or expired (its URLs then wait), or the
 //  next allowed URL. URLs that robots.txt disallows, or whose host's
-//  robots.txt is unavailable, are written as errors (reason "robots") on
-//  the way. Returns 0 with *OUT filled (caller owns its strings; the job
-//  counts as in flight), or -1 if nothing is ready or the crawl is not
-//  running.
+//  robots.txt is unavailable, are written as errors (reason "robots"; a
+//  continuation under its origin, with the target as location) on the way. Returns 0 with *OUT
+//  filled (caller owns its strings; the job counts as in flight), or -1 if nothing is ready or the
+//  crawl is not running.
 int zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out);
 
 //  Earliest time something delayed becomes ready (a host's delay, a

@@ -12,8 +12,9 @@
 
     Host records are kept for the life of the frontier (one crawl): they
     remember the next allowed time, which must survive a host going idle and
-    coming back. Queues are growable ring buffers of {url, depth}: one malloc
-    per URL (its string), amortised O(1) push and pop.
+    coming back. Queues are growable ring buffers of {url, depth, ...}: one
+    malloc per URL (its string; two for a redirect continuation, whose origin
+    is kept too), amortised O(1) push and pop.
 */
 #include "zc_frontier.h"
 
@@ -28,7 +29,8 @@
 #define ZC_FRONTIER_NOT_IN_HEAP SIZE_MAX
 
 typedef struct {
-    char *url; //  owned
+    char *url;    //  owned
+    char *origin; //  owned: NULL unless a redirect continuation
     uint32_t depth;
     uint32_t attempt;
     uint32_t redirects;
@@ -67,8 +69,11 @@ s_host_destroy (void **item_p)
     s_host_t *host = (s_host_t *)*item_p;
     if (!host)
         return;
-    for (size_t i = 0; i < host->count; i++)
-        free (host->items[(host->head + i) & (host->capacity - 1)].url);
+    for (size_t i = 0; i < host->count; i++) {
+        s_item_t *item = &host->items[(host->head + i) & (host->capacity - 1)];
+        free (item->url);
+        free (item->origin);
+    }
     free (host->items);
     free (host->key);
     free (host);
@@ -229,7 +234,9 @@ s_host_take_head (zc_frontier_t *self, s_host_t *host, zc_frontier_entry_t *out)
     out->depth = item->depth;
     out->attempt = item->attempt;
     out->redirects = item->redirects;
+    out->origin = item->origin;
     item->url = NULL;
+    item->origin = NULL;
     host->head = (host->head + 1) & (host->capacity - 1);
     host->count--;
     self->queued--;
@@ -238,12 +245,12 @@ s_host_take_head (zc_frontier_t *self, s_host_t *host, zc_frontier_entry_t *out)
 void
 zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth)
 {
-    zc_frontier_push_entry (self, url, host_key, depth, 1, 0, false);
+    zc_frontier_push_entry (self, url, host_key, depth, 1, 0, NULL, false);
 }
 
 void
 zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth,
-                        uint32_t attempt, uint32_t redirects, bool front)
+                        uint32_t attempt, uint32_t redirects, const char *origin, bool front)
 {
     assert (self);
     assert (url);
@@ -270,6 +277,7 @@ zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_k
     item->depth = depth;
     item->attempt = attempt;
     item->redirects = redirects;
+    item->origin = origin && *origin ? zc_strdup (origin) : NULL;
     host->count++;
     self->queued++;
     s_host_reconsider (self, host);
@@ -466,5 +474,6 @@ zc_frontier_entry_clear (zc_frontier_entry_t *entry)
         return;
     free (entry->url);
     free (entry->host_key);
+    free (entry->origin);
     memset (entry, 0, sizeof *entry);
 }

@@ -44,6 +44,8 @@ typedef struct {
     uint32_t depth;
     uint32_t attempt;   //  1 for a first try (push), as given to push_front
     uint32_t redirects; //  hops already followed (redirect targets)
+    char *origin;       //  owned by the caller after a pop: the URL a redirect
+                        //  continuation reports under, NULL if none
 } zc_frontier_entry_t;
 
 #define ZC_FRONTIER_MIN_BACKOFF_MS 100
@@ -60,10 +62,12 @@ void zc_frontier_destroy (zc_frontier_t **self_p);
 //  caller has already deduplicated it. Never fails (OOM aborts).
 void zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth);
 
-//  Like push, with the entry's ATTEMPT and REDIRECTS; FRONT puts it at the
-//  head of its host's queue (a due retry, or a URL given back).
+//  Like push, with the entry's ATTEMPT, REDIRECTS and ORIGIN (copied; NULL
+//  or "" = none: the URL whose outcome a redirect target continues); FRONT
+//  puts it at the head of its host's queue (a due retry, or a URL given back).
 void zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key,
-                             uint32_t depth, uint32_t attempt, uint32_t redirects, bool front);
+                             uint32_t depth, uint32_t attempt, uint32_t redirects,
+                             const char *origin, bool front);
 
 //  The URL pop() would return at NOW_MS, without taking it: *URL and
 //  *HOST_KEY are borrowed until the next call that changes the frontier.

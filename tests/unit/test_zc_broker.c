@@ -471,30 +471,29 @@ test_redirects (void **state)
     s_ready (ctx, ctx->fetcher, 5);
     zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
     assert_int_equal (jobs->jobs.job_count, 1);
-    //  In scope and unseen: admitted at the same depth
+    assert_string_equal (jobs->jobs.jobs[0].origin, "");
+    //  In scope and unseen: a continuation of /r at the same depth
     s_failed (ctx->fetcher, &jobs->jobs.jobs[0], "redirect", 301, "http://127.0.0.1:1/target");
     zc_msg_destroy (&jobs);
     jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
     assert_int_equal (jobs->jobs.job_count, 1);
     assert_string_equal (jobs->jobs.jobs[0].url, "http://127.0.0.1:1/target");
+    assert_string_equal (jobs->jobs.jobs[0].origin, "http://127.0.0.1:1/r");
     assert_int_equal (jobs->jobs.jobs[0].depth, 0);
-    //  Out of scope
+    //  Out of scope: the chain ends there, one line under its origin
     s_failed (ctx->fetcher, &jobs->jobs.jobs[0], "redirect", 302, "http://elsewhere.example/");
     zc_msg_destroy (&jobs);
     zc_msg_t *status = s_wait_state (ctx, crawl, "done");
-    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    assert_int_equal (status->status_reply.crawls[0].failed, 1);
     assert_int_equal (status->status_reply.crawls[0].pages, 0);
     zc_msg_destroy (&status);
 
     json_t *errors = s_errors (ctx, crawl);
-    assert_int_equal (json_array_size (errors), 2);
+    assert_int_equal (json_array_size (errors), 1);
     assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/r");
-    assert_string_equal (s_str (errors, 0, "reason"), "redirect");
-    assert_string_equal (s_str (errors, 0, "location"), "http://127.0.0.1:1/target");
-    assert_int_equal (s_int (errors, 0, "status"), 301);
-    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:1/target");
-    assert_string_equal (s_str (errors, 1, "reason"), "scope");
-    assert_string_equal (s_str (errors, 1, "location"), "http://elsewhere.example/");
+    assert_string_equal (s_str (errors, 0, "reason"), "scope");
+    assert_string_equal (s_str (errors, 0, "location"), "http://elsewhere.example/");
+    assert_int_equal (s_int (errors, 0, "status"), 302);
     json_decref (errors);
     json_t *items = s_items (ctx, crawl);
     assert_int_equal (json_array_size (items), 0);
@@ -840,7 +839,8 @@ s_collect (ctx_t *ctx, size_t count)
 }
 
 //  robots.txt goes first, the host's pages wait for it; disallowed URLs end
-//  as errors without being dispatched; page jobs carry the rules.
+//  as errors without being dispatched; page jobs carry the extraction rules
+//  but no robots rules (every redirect hop comes back to the broker).
 static void
 test_robots_first (void **state)
 {
@@ -870,9 +870,7 @@ test_robots_first (void **state)
             zc_job_t *job = &jobs->jobs.jobs[i];
             assert_string_equal (job->url, expected[n]);
             assert_int_equal (job->kind, ZC_JOB_PAGE);
-            assert_int_equal (job->robots_count, 1);
-            assert_false (job->robots[0].allow);
-            assert_string_equal (job->robots[0].path, "/private");
+            assert_int_equal (job->robots_count, 0);
             assert_int_equal (job->rule_count, 1);
             assert_string_equal (job->rules[0].name, "h");
             assert_string_equal (job->rules[0].selector, "h1");
@@ -1100,78 +1098,199 @@ test_retry_after (void **state)
     free (crawl);
 }
 
-//  Redirects through the broker: hop counts travel with the target; a
-//  target already seen is not enqueued; over the limit is redirect_limit;
-//  a RESULT's final URL is not fetched again.
+//  The job of URL in JOBS (a JOBS message), failing if absent.
+static zc_job_t *
+s_find_job (zc_msg_t *jobs, const char *url)
+{
+    for (size_t i = 0; i < jobs->jobs.job_count; i++)
+        if (streq (jobs->jobs.jobs[i].url, url))
+            return &jobs->jobs.jobs[i];
+    fail_msg ("no job for %s", url);
+    return NULL;
+}
+
+//  Index of the line of ARRAY whose "url" is URL, failing if absent.
+static size_t
+s_find_line (json_t *array, const char *url)
+{
+    for (size_t i = 0; i < json_array_size (array); i++)
+        if (streq (s_str (array, i, "url"), url))
+            return i;
+    fail_msg ("no line for %s", url);
+    return 0;
+}
+
+//  Sends FETCH_FAILED "redirect"/"redirect_limit" for JOB to LOCATION after
+//  REDIRECTS hops.
+static void
+s_redirected (ctx_t *ctx, const zc_job_t *job, const char *reason, const char *location,
+              uint32_t redirects)
+{
+    zc_msg_t failed = {.type = ZC_MSG_FETCH_FAILED,
+                       .fetch_failed = {.crawl = job->crawl,
+                                        .id = job->id,
+                                        .url = job->url,
+                                        .attempt = job->attempt,
+                                        .reason = reason,
+                                        .detail = "redirected",
+                                        .status = 301,
+                                        .location = location,
+                                        .fetched_at_ms = (uint64_t)zc_now_ms (),
+                                        .redirects = redirects}};
+    s_send (ctx->fetcher, &failed);
+}
+
+//  Redirects through the broker: every hop is a continuation job carrying
+//  the origin and the hop count; it does not use up max_pages; a loop back
+//  to the origin is redirect_limit, a target already seen ends the chain as
+//  redirect; retries of a continuation keep its origin; the chain's one
+//  outcome is written under the origin (an item with final_url).
 static void
 test_redirect_rules (void **state)
 {
     ctx_t *ctx = (ctx_t *)*state;
-    const char *seeds[] = {"http://127.0.0.1:1/r", "http://127.0.0.1:2/s"};
+    const char *r = "http://127.0.0.1:1/r", *s = "http://127.0.0.1:2/s",
+               *l = "http://127.0.0.1:1/l", *w = "http://127.0.0.1:2/w";
+    const char *seeds[] = {r, s, l, w};
     zc_crawl_opts_t opts = s_opts ();
     opts.fetch.max_redirects = 3;
-    char *crawl = s_submit (ctx, seeds, 2, opts);
-    s_ready (ctx, ctx->fetcher, 10);
-    zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
-    assert_int_equal (jobs->jobs.job_count, 2);
-    zc_job_t *r = &jobs->jobs.jobs[0], *s = &jobs->jobs.jobs[1];
-    //  r -> the other (in-scope) host, 2 hops so far
-    zc_msg_t failed = {.type = ZC_MSG_FETCH_FAILED,
-                       .fetch_failed = {.crawl = crawl,
-                                        .id = r->id,
-                                        .url = r->url,
-                                        .attempt = 1,
-                                        .reason = "redirect",
-                                        .detail = "redirect to another host",
-                                        .status = 301,
-                                        .location = "http://127.0.0.1:2/t",
-                                        .redirects = 2}};
-    s_send (ctx->fetcher, &failed);
+    opts.max_pages = 4; //  the seeds use it up
+    opts.retry_base_ms = 20;
+    char *crawl = s_submit (ctx, seeds, 4, opts);
+    s_ready (ctx, ctx->fetcher, 20);
+    zlistx_t *first = s_collect (ctx, 4);
+    zc_msg_t *batch = (zc_msg_t *)zlistx_first (first);
+    assert_int_equal (batch->jobs.job_count, 4);
+
+    //  l -> r: r is a seed (seen), the chain ends as "redirect"
+    s_redirected (ctx, s_find_job (batch, l), "redirect", r, 1);
+    //  r -> t on the other host, 2 hops so far: a continuation, although
+    //  max_pages is used up
+    s_redirected (ctx, s_find_job (batch, r), "redirect", "http://127.0.0.1:2/t", 2);
     zc_msg_t *t = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:2/t");
+    assert_string_equal (t->jobs.jobs[0].origin, r);
     assert_int_equal (t->jobs.jobs[0].redirects, 2);
     assert_int_equal (t->jobs.jobs[0].depth, 0);
-    //  t -> over the limit
-    failed.fetch_failed.id = t->jobs.jobs[0].id;
-    failed.fetch_failed.url = t->jobs.jobs[0].url;
-    failed.fetch_failed.location = "http://127.0.0.1:1/u";
-    failed.fetch_failed.redirects = 4;
-    s_send (ctx->fetcher, &failed);
-    //  s ended at its final URL /s2 (same-host redirect), which links back
-    //  to itself and to /s: neither is fetched again
-    const char *links[] = {"http://127.0.0.1:2/s2", "http://127.0.0.1:2/s"};
-    zc_msg_t result = {.type = ZC_MSG_RESULT,
-                       .result = {.meta = {.crawl = crawl,
-                                           .id = s->id,
-                                           .url = s->url,
-                                           .final_url = "http://127.0.0.1:2/s2",
-                                           .status = 200,
-                                           .content_type = "text/html",
-                                           .redirects = 1},
-                                  .links = links,
-                                  .link_count = 2,
-                                  .canonical = "http://127.0.0.1:2/canonical",
-                                  .noindex = true}};
-    s_send (ctx->results, &result);
+    assert_int_equal (t->jobs.jobs[0].attempt, 1);
+    //  t answers: the item is r's, fetched from t; its links are not
+    //  admitted (max_pages)
+    const char *links[] = {"http://127.0.0.1:1/new"};
+    s_result (ctx, &t->jobs.jobs[0], 200, links, 1);
+    //  s -> s2 -> s: a loop back to the origin
+    s_redirected (ctx, s_find_job (batch, s), "redirect", "http://127.0.0.1:2/s2", 1);
+    zc_msg_t *s2 = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:2/s2");
+    assert_string_equal (s2->jobs.jobs[0].origin, s);
+    s_redirected (ctx, &s2->jobs.jobs[0], "redirect", s, 2);
+    //  w -> w2, which times out, is retried with its origin, then is over
+    //  the limit
+    s_redirected (ctx, s_find_job (batch, w), "redirect", "http://127.0.0.1:2/w2", 1);
+    zc_msg_t *w2 = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:2/w2");
+    assert_string_equal (w2->jobs.jobs[0].origin, w);
+    s_failed (ctx->fetcher, &w2->jobs.jobs[0], "timeout", 0, "http://127.0.0.1:2/w2");
+    zc_msg_t *retry = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:2/w2");
+    assert_string_equal (retry->jobs.jobs[0].origin, w);
+    assert_int_equal (retry->jobs.jobs[0].attempt, 2);
+    assert_int_equal (retry->jobs.jobs[0].redirects, 1);
+    s_redirected (ctx, &retry->jobs.jobs[0], "redirect_limit", "http://127.0.0.1:2/w3", 4);
+
     zc_msg_t *status = s_wait_state (ctx, crawl, "done");
     assert_int_equal (status->status_reply.crawls[0].pages, 1);
-    assert_int_equal (status->status_reply.crawls[0].failed, 2);
+    assert_int_equal (status->status_reply.crawls[0].failed, 3);
     zc_msg_destroy (&status);
     json_t *errors = s_errors (ctx, crawl);
-    assert_int_equal (json_array_size (errors), 2);
-    assert_string_equal (s_str (errors, 0, "reason"), "redirect");
-    assert_string_equal (s_str (errors, 0, "location"), "http://127.0.0.1:2/t");
-    assert_string_equal (s_str (errors, 1, "url"), "http://127.0.0.1:2/t");
-    assert_string_equal (s_str (errors, 1, "reason"), "redirect_limit");
-    assert_string_equal (s_str (errors, 1, "location"), "http://127.0.0.1:1/u");
+    assert_int_equal (json_array_size (errors), 3);
+    size_t i = s_find_line (errors, l);
+    assert_string_equal (s_str (errors, i, "reason"), "redirect");
+    assert_string_equal (s_str (errors, i, "location"), r);
+    i = s_find_line (errors, s);
+    assert_string_equal (s_str (errors, i, "reason"), "redirect_limit");
+    assert_string_equal (s_str (errors, i, "detail"), "redirect loop");
+    assert_string_equal (s_str (errors, i, "location"), s);
+    i = s_find_line (errors, w);
+    assert_string_equal (s_str (errors, i, "reason"), "redirect_limit");
+    assert_string_equal (s_str (errors, i, "location"), "http://127.0.0.1:2/w3");
+    assert_int_equal (s_int (errors, i, "attempts"), 2);
     json_decref (errors);
     json_t *items = s_items (ctx, crawl);
     assert_int_equal (json_array_size (items), 1);
-    assert_string_equal (s_str (items, 0, "final_url"), "http://127.0.0.1:2/s2");
-    assert_string_equal (s_str (items, 0, "canonical"), "http://127.0.0.1:2/canonical");
-    assert_true (json_is_true (json_object_get (json_array_get (items, 0), "noindex")));
+    assert_string_equal (s_str (items, 0, "url"), r);
+    assert_string_equal (s_str (items, 0, "final_url"), "http://127.0.0.1:2/t");
+    assert_int_equal (s_int (items, 0, "redirects"), 2);
     json_decref (items);
+    zc_msg_destroy (&retry);
+    zc_msg_destroy (&w2);
+    zc_msg_destroy (&s2);
     zc_msg_destroy (&t);
-    zc_msg_destroy (&jobs);
+    zlistx_destroy (&first);
+    free (crawl);
+}
+
+//  A hop to a host waits for that host's delay like any request start.
+static void
+test_redirect_host_delay (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.host_delay_ms = 300;
+    char *crawl = s_submit (ctx, seeds, 1, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *a = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/a");
+    int64_t start = zc_now_ms ();
+    s_redirected (ctx, &a->jobs.jobs[0], "redirect", "http://127.0.0.1:1/b", 1);
+    zc_msg_t *b = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/b");
+    int64_t gap = zc_now_ms () - start;
+    if (gap < 290)
+        fail_msg ("the hop was dispatched %d ms after the first request", (int)gap);
+    assert_string_equal (b->jobs.jobs[0].origin, "http://127.0.0.1:1/a");
+    assert_int_equal (b->jobs.jobs[0].redirects, 1);
+    s_result (ctx, &b->jobs.jobs[0], 200, NULL, 0);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    zc_msg_destroy (&status);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (s_str (items, 0, "url"), "http://127.0.0.1:1/a");
+    assert_string_equal (s_str (items, 0, "final_url"), "http://127.0.0.1:1/b");
+    json_decref (items);
+    zc_msg_destroy (&b);
+    zc_msg_destroy (&a);
+    free (crawl);
+}
+
+//  A hop is checked against its target host's robots.txt at dispatch: a
+//  disallowed target ends the chain as "robots" under the origin.
+static void
+test_redirect_robots (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/a"};
+    const char *hosts[] = {"127.0.0.1:1", "127.0.0.1:2"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.allowed_hosts = hosts;
+    opts.allowed_host_count = 2;
+    char *crawl = s_submit (ctx, seeds, 1, opts);
+    s_ready (ctx, ctx->fetcher, 10);
+    zc_msg_t *robots1 = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    s_robots_reply (ctx->fetcher, &robots1->jobs.jobs[0], 404, NULL);
+    zc_msg_t *a = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/a");
+    s_redirected (ctx, &a->jobs.jobs[0], "redirect", "http://127.0.0.1:2/private/x", 1);
+    zc_msg_t *robots2 = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:2/robots.txt");
+    s_robots_reply (ctx->fetcher, &robots2->jobs.jobs[0], 200,
+                    "User-agent: *\nDisallow: /private\n");
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 0);
+    assert_int_equal (status->status_reply.crawls[0].failed, 1);
+    zc_msg_destroy (&status);
+    s_expect_nothing (ctx, ctx->fetcher, 50); //  the target was never dispatched
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 1);
+    assert_string_equal (s_str (errors, 0, "url"), "http://127.0.0.1:1/a");
+    assert_string_equal (s_str (errors, 0, "reason"), "robots");
+    assert_string_equal (s_str (errors, 0, "location"), "http://127.0.0.1:2/private/x");
+    json_decref (errors);
+    zc_msg_destroy (&robots2);
+    zc_msg_destroy (&a);
+    zc_msg_destroy (&robots1);
     free (crawl);
 }
 
@@ -1237,6 +1356,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_retries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_retry_after, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redirect_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirect_host_delay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redirect_robots, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_defaults, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -271,29 +271,47 @@ test_hold_peek_drop (void **state)
     assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), 0);
     assert_string_equal (entry.url, "http://a/0");
     assert_int_equal (entry.attempt, 1);
+    assert_null (entry.origin);
     zc_frontier_entry_clear (&entry);
     assert_int_equal (zc_frontier_in_flight (frontier), 0);
     assert_int_equal (zc_frontier_next_ready_ms (frontier), 110);
-    //  A retry goes in front, with its attempt and redirects
-    zc_frontier_push_entry (frontier, "http://a/r", "a:80", 2, 3, 4, true);
+    //  A retry goes in front, with its attempt, redirects and origin (a
+    //  redirect continuation keeps the URL it reports under, as a copy)
+    char origin[] = "http://o/start";
+    zc_frontier_push_entry (frontier, "http://a/r", "a:80", 2, 3, 4, origin, true);
+    origin[0] = 'X';
     assert_int_equal (zc_frontier_pop (frontier, 110, &entry), 0);
     assert_string_equal (entry.url, "http://a/r");
     assert_int_equal (entry.depth, 2);
     assert_int_equal (entry.attempt, 3);
     assert_int_equal (entry.redirects, 4);
+    assert_string_equal (entry.origin, "http://o/start");
     zc_frontier_entry_clear (&entry);
+    assert_null (entry.origin);
     //  At its in-flight limit (1): nothing, even after the delay
     assert_int_equal (zc_frontier_peek (frontier, 1000, &url, &host), -1);
     assert_int_equal (zc_frontier_done (frontier, "a:80", 1000), 0);
     free (s_pop_expect (frontier, 1000, "http://a/1", 0));
     assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), -1);
     assert_int_equal (zc_frontier_drop (frontier, "nope:80", &entry), -1);
+    //  drop hands the origin over too; "" means none
+    zc_frontier_push_entry (frontier, "http://a/c", "a:80", 1, 1, 2, "http://o/1", false);
+    zc_frontier_push_entry (frontier, "http://a/d", "a:80", 1, 1, 0, "", false);
+    assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), 0);
+    assert_string_equal (entry.origin, "http://o/1");
+    zc_frontier_entry_clear (&entry);
+    assert_int_equal (zc_frontier_drop (frontier, "a:80", &entry), 0);
+    assert_null (entry.origin);
+    zc_frontier_entry_clear (&entry);
+
     //  A Crawl-delay raises the base delay, counted from the last start (1000)
     zc_frontier_push (frontier, "http://a/2", "a:80", 0);
     assert_int_equal (zc_frontier_done (frontier, "a:80", 1000), 0);
     zc_frontier_set_delay (frontier, "a:80", 2000);
     assert_int_equal (zc_frontier_host_delay (frontier, "a:80"), 2000);
     assert_int_equal (zc_frontier_next_ready_ms (frontier), 3000);
+    //  Queued continuations are freed with the frontier (ASan checks)
+    zc_frontier_push_entry (frontier, "http://b/c", "b:80", 1, 1, 1, "http://o/2", false);
     zc_frontier_destroy (&frontier);
 }
 
