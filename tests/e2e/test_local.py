@@ -25,6 +25,26 @@ def test(bin_dir):
               f"summary {m.group(0)} disagrees with the files {summary}")
         check(items in result.stdout, "summary does not say where the items went")
 
+        # The rule-testing tools: `zcrawl robots` (robots_main contract) and `zcrawl url`.
+        robots = h.path("robots.txt")
+        with open(robots, "w") as f:
+            f.write("User-agent: *\nDisallow: /private/\n\nUser-agent: zcrawl\n"
+                    "Disallow: /zc-only/\nAllow: /zc-only/open$\n")
+        for agent, path, allowed in (("zcrawl/0.1", "/zc-only/x", False),
+                                     ("zcrawl/0.1", "/zc-only/open", True),
+                                     ("zcrawl/0.1", "/private/x", True),
+                                     ("otherbot", "/private/x", False),
+                                     ("otherbot", "/zc-only/x", True)):
+            r = h.run(["zcrawl", "robots", robots, agent, "https://example.org" + path],
+                      check_rc=False)
+            want = "allowed" if allowed else "disallowed"
+            check(r.returncode == (0 if allowed else 1) and r.stdout.strip() == want,
+                  f"zcrawl robots {agent} {path}: {r.returncode} {r.stdout!r}, want {want}")
+        r = h.run(["zcrawl", "url", "http://Example.ORG:80/a/b.html", " ../c/./d?x=1#top "])
+        check(r.stdout.strip() == "http://example.org/c/d?x=1", f"zcrawl url gave {r.stdout!r}")
+        r = h.run(["zcrawl", "url", "http://example.org/", "mailto:a@b.invalid"], check_rc=False)
+        check(r.returncode == 1 and r.stderr.strip(), f"zcrawl url mailto: {r.returncode}")
+
         # Bad arguments: clear error, exit 2.
         for args in (["zcrawl", "local"], ["zcrawl", "local", site["url"], "--max-depth", "x"],
                      ["zcrawl", "local", site["url"], "--bogus"], ["zcrawl", "nonsense"],
