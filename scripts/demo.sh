@@ -18,6 +18,6 @@ echo "demo: crawling the local test site at $site_url/"
 # site, so no per-host delay; short timeouts so that the site's deliberately
 # slow and oversized pages end as errors quickly.
 build/bin/zcrawl local "$site_url/" -o "$out/items.jsonl" --allow-private --impolite \
-    --timeout 1 --max-body 1M --host-concurrency 16
+    --timeout 0.5 --retry-base 100 --max-body 1M --host-concurrency 16
 echo "demo: first item:"
 head -n 1 "$out/items.jsonl"
