@@ -465,7 +465,7 @@ s_local_run (local_cluster_t *cluster, const zc_cli_crawl_t *crawl, bool quiet)
         }
         zc_msg_destroy (&status);
         //  Poll interval of the progress display, not synchronisation.
-        zclock_sleep (200);
+        zclock_sleep (50);
     }
     if (zsys_interrupted) {
         fprintf (stderr, "\nzcrawl local: interrupted\n");
