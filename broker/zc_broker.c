@@ -338,9 +338,11 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         s_job_key (job->id, key, sizeof key);
         int rc = zhashx_insert (self->jobs_by_id, key, job);
         assert (rc == 0);
+        //  A page job is one request (redirects come back as new jobs); a
+        //  robots.txt job may follow up to 5 hops in the fetcher.
+        uint64_t requests = entry.kind == ZC_JOB_ROBOTS ? 6 : 1;
         uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
-                          (uint64_t)opts->fetch.timeout_ms * (opts->fetch.max_redirects + 1) +
-                          ZC_BROKER_DEADLINE_SLACK_MS;
+                          (uint64_t)opts->fetch.timeout_ms * requests + ZC_BROKER_DEADLINE_SLACK_MS;
         //  Extraction rules are borrowed from the crawl, which does not
         //  change them before the batch is sent. No robots rules: the
         //  fetcher follows no redirect, every hop is checked here
