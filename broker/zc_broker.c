@@ -8,15 +8,19 @@
     - jobs ROUTER: HELLO / READY / HEARTBEAT / FETCH_FAILED from nodes;
     - results PULL: RESULT from parser actors;
     - control ROUTER: SUBMIT / STATUS / STOP from zcrawlctl;
-    - timers: heartbeats and dead-node detection, output flush, and a
-      one-shot dispatch timer when the only ready work is behind a host
-      delay.
+    - timers: heartbeats and dead-node detection, lease expiry, output
+      flush, and a one-shot dispatch timer when the only ready work is
+      behind a host delay.
 
     "Every job ends exactly once": a job record is removed by its first
     outcome; any later outcome for that id is dropped and counted. When a
     fetcher is declared dead (or registers again) its jobs go back to the
-    frontier at once (full leases with deadlines come later); if its outcome
-    still arrives it is simply late.
+    frontier at once. Every job is also a lease: its record holds the
+    deadline sent with it, and the lease timer puts a job whose deadline
+    has passed back in the frontier (same attempt, same origin: this uses
+    up no retry) and deletes its record. Either way the job's in-flight
+    slot is released there, once; if its outcome still arrives it is
+    simply late.
 */
 #include "zc_broker.h"
 
@@ -32,7 +36,10 @@
 #define ZC_BROKER_DEFAULT_HEARTBEAT_MS 1000
 #define ZC_BROKER_DEAD_AFTER 5 //  heartbeat intervals
 #define ZC_BROKER_FLUSH_MS 200
-#define ZC_BROKER_DEADLINE_SLACK_MS 5000
+//  A job's deadline is its fetch budget plus a slack of this many heartbeat
+//  intervals (5 s at the default 1 s): transit, parsing, queueing.
+#define ZC_BROKER_DEADLINE_SLACK_BEATS ZC_BROKER_DEAD_AFTER
+#define ZC_BROKER_LEASE_CHECK_MS 250  //  at most; at least once per heartbeat
 #define ZC_BROKER_MAX_CREDIT 1000000u //  per fetcher, against silly READYs
 #define ZC_BROKER_BATCH_READS 256     //  messages per socket wake-up
 #define ZC_BROKER_DISPATCH_QUANTUM 16 //  jobs per fetcher per dispatch round
@@ -58,6 +65,7 @@ typedef struct {
     zc_crawl_t *crawl;   //  borrowed from self->crawls
     zc_crawl_job_t work; //  owned strings
     char *fetcher_key;   //  owned: routing key of the fetcher holding it
+    int64_t deadline_ms; //  the lease: re-queued when this has passed
 } s_job_t;
 
 typedef struct {
@@ -82,6 +90,8 @@ typedef struct {
     int64_t dispatch_at_ms;
     uint64_t decode_errors; //  our own
     uint64_t late_outcomes; //  outcomes for unknown or finished jobs
+    uint64_t leases_expired;
+    int64_t next_deadline_ms; //  no outstanding job expires before this
     int64_t last_decode_log_ms;
     int64_t last_late_log_ms;
     bool started;
@@ -342,7 +352,11 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         //  robots.txt job may follow up to 5 hops in the fetcher.
         uint64_t requests = entry.kind == ZC_JOB_ROBOTS ? 6 : 1;
         uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
-                          (uint64_t)opts->fetch.timeout_ms * requests + ZC_BROKER_DEADLINE_SLACK_MS;
+                          (uint64_t)opts->fetch.timeout_ms * requests +
+                          (uint64_t)ZC_BROKER_DEADLINE_SLACK_BEATS * (uint64_t)self->heartbeat_ms;
+        job->deadline_ms = now + (int64_t)budget;
+        if (job->deadline_ms < self->next_deadline_ms)
+            self->next_deadline_ms = job->deadline_ms;
         //  Extraction rules are borrowed from the crawl, which does not
         //  change them before the batch is sent. No robots rules: the
         //  fetcher follows no redirect, every hop is checked here
@@ -353,7 +367,7 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
                                    .url = job->work.url,
                                    .depth = job->work.depth,
                                    .attempt = job->work.attempt,
-                                   .deadline_ms = (uint64_t)now + budget,
+                                   .deadline_ms = (uint64_t)job->deadline_ms,
                                    .opts = opts->fetch,
                                    .redirects = job->work.redirects,
                                    .rules = page ? opts->rules : NULL,
@@ -613,6 +627,48 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
          node = (s_node_t *)zlistx_next (dead))
         s_node_remove (self, node, "silent for 5 heartbeats");
     zlistx_destroy (&dead);
+    return 0;
+}
+
+//  Lease expiry: every outstanding job whose deadline has passed goes back
+//  to its frontier with the same attempt (an expired lease uses up no
+//  retry) and its record is deleted, so its outcome, if it still comes, is
+//  late. The scan runs only once the earliest known deadline has passed.
+static int
+s_on_lease_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = (self_t *)arg;
+    int64_t now = zc_now_ms ();
+    if (now < self->next_deadline_ms)
+        return 0;
+    int64_t next = INT64_MAX;
+    zlistx_t *keys = zlistx_new ();
+    zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
+    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
+         job = (s_job_t *)zhashx_next (self->jobs_by_id)) {
+        if (job->deadline_ms <= now)
+            zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
+        else if (job->deadline_ms < next)
+            next = job->deadline_ms;
+    }
+    self->next_deadline_ms = next;
+    size_t expired = 0;
+    for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
+        s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+        zc_crawl_requeue (job->crawl, &job->work, now);
+        s_job_delete (self, key);
+        expired++;
+    }
+    zlistx_destroy (&keys);
+    if (expired) {
+        self->leases_expired += expired;
+        zsys_info ("zc_broker: %zu job leases expired, requeued (%" PRIu64 " expired, %" PRIu64
+                   " late or duplicate outcomes so far)",
+                   expired, self->leases_expired, self->late_outcomes);
+        s_dispatch (self);
+    }
     return 0;
 }
 
@@ -1073,7 +1129,12 @@ s_start (self_t *self)
         zloop_reader (self->loop, self->results, s_handle_results, self) != 0 ||
         zloop_reader (self->loop, self->control, s_handle_control, self) != 0 ||
         zloop_timer (self->loop, (size_t)self->heartbeat_ms, 0, s_on_heartbeat, self) < 0 ||
-        zloop_timer (self->loop, ZC_BROKER_FLUSH_MS, 0, s_on_flush, self) < 0) {
+        zloop_timer (self->loop, ZC_BROKER_FLUSH_MS, 0, s_on_flush, self) < 0 ||
+        zloop_timer (self->loop,
+                     (size_t)(self->heartbeat_ms < ZC_BROKER_LEASE_CHECK_MS
+                                  ? self->heartbeat_ms
+                                  : ZC_BROKER_LEASE_CHECK_MS),
+                     0, s_on_lease_timer, self) < 0) {
         zsys_error ("zc_broker: cannot register sockets and timers");
         return -1;
     }
@@ -1138,6 +1199,7 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
     self->jobs_by_id = zhashx_new ();
     self->next_job_id = 1;
     self->dispatch_timer = -1;
+    self->next_deadline_ms = INT64_MAX;
     return self;
 }
 

@@ -1296,6 +1296,114 @@ test_redirect_robots (void **state)
 
 //  Polite defaults: robots.txt first, then two in flight per host at most,
 //  a second apart. Impolite: no delay, up to 64 in flight.
+//  Leases: a job whose outcome never comes is re-queued at its deadline
+//  (connect_timeout + timeout + 5 heartbeats) and dispatched again with the
+//  same attempt, even when no retry is left; the expired job's outcome is
+//  late, dropped and written nowhere; the crawl ends with one item.
+static void
+test_lease_expiry (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.fetch.connect_timeout_ms = 50;
+    opts.fetch.timeout_ms = 50;
+    opts.max_attempts = 1;
+    char *crawl = s_submit (ctx, seeds, 1, opts);
+    int64_t before = zc_now_ms ();
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *lost = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_int_equal (lost->jobs.job_count, 1);
+    zc_job_t *first = &lost->jobs.jobs[0];
+    assert_int_equal (first->attempt, 1);
+    assert_true (first->deadline_ms >= (uint64_t)before + 100 + 5 * HEARTBEAT_MS);
+    assert_true (first->deadline_ms <= (uint64_t)zc_now_ms () + 100 + 5 * HEARTBEAT_MS);
+
+    //  The fetcher has credit for more, but the job comes back only once
+    //  its lease has expired
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *again = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+    assert_true ((uint64_t)zc_now_ms () >= first->deadline_ms);
+    assert_int_equal (again->jobs.job_count, 1);
+    zc_job_t *second = &again->jobs.jobs[0];
+    assert_string_equal (second->url, "http://127.0.0.1:1/");
+    assert_true (second->id != first->id);
+    assert_int_equal (second->attempt, 1);
+    assert_int_equal (second->depth, 0);
+    zc_msg_t *status = s_status (ctx, crawl);
+    assert_int_equal (status->status_reply.crawls[0].in_flight, 1);
+    assert_int_equal (status->status_reply.crawls[0].queued, 0);
+    zc_msg_destroy (&status);
+
+    //  The expired job's outcome arrives after the re-dispatch: dropped
+    s_result (ctx, first, 200, NULL, 0);
+    s_failed (ctx->fetcher, first, "http", 404, "");
+    status = s_status (ctx, crawl);
+    assert_string_equal (status->status_reply.crawls[0].state, "running");
+    assert_int_equal (status->status_reply.crawls[0].in_flight, 1);
+    assert_int_equal (status->status_reply.crawls[0].pages, 0);
+    zc_msg_destroy (&status);
+
+    //  The re-dispatched job's outcome is the one
+    s_result (ctx, second, 200, NULL, 0);
+    status = s_wait_state (ctx, crawl, "done");
+    zc_crawl_status_t *c = &status->status_reply.crawls[0];
+    assert_int_equal (c->pages, 1);
+    assert_int_equal (c->failed, 0);
+    assert_int_equal (c->in_flight, 0);
+    assert_int_equal (c->queued, 0);
+    zc_msg_destroy (&status);
+    //  And a duplicate of it, late too
+    s_result (ctx, second, 200, NULL, 0);
+    s_expect_nothing (ctx, ctx->fetcher, 100);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (s_str (items, 0, "url"), "http://127.0.0.1:1/");
+    json_decref (items);
+    json_t *errors = s_errors (ctx, crawl);
+    assert_int_equal (json_array_size (errors), 0);
+    json_decref (errors);
+    zc_msg_destroy (&lost);
+    zc_msg_destroy (&again);
+    free (crawl);
+}
+
+//  A robots.txt job's lease expires too: dispatched again, same attempt.
+static void
+test_lease_expiry_robots (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.fetch.connect_timeout_ms = 20;
+    opts.fetch.timeout_ms = 10;
+    char *crawl = s_submit (ctx, seeds, 1, opts);
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *lost = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *again = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
+    assert_true ((uint64_t)zc_now_ms () >= lost->jobs.jobs[0].deadline_ms);
+    assert_true (again->jobs.jobs[0].id != lost->jobs.jobs[0].id);
+    assert_int_equal (again->jobs.jobs[0].attempt, lost->jobs.jobs[0].attempt);
+    //  The late answer is dropped; the new one lets the page out
+    s_robots_reply (ctx->fetcher, &lost->jobs.jobs[0], 200, "User-agent: *\nDisallow: /\n");
+    s_robots_reply (ctx->fetcher, &again->jobs.jobs[0], 404, "");
+    s_ready (ctx, ctx->fetcher, 1);
+    zc_msg_t *page = s_expect_job (ctx, ZC_JOB_PAGE, "http://127.0.0.1:1/");
+    s_result (ctx, &page->jobs.jobs[0], 200, NULL, 0);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 1);
+    assert_int_equal (status->status_reply.crawls[0].in_flight, 0);
+    zc_msg_destroy (&status);
+    json_t *items = s_items (ctx, crawl);
+    assert_int_equal (json_array_size (items), 1);
+    json_decref (items);
+    zc_msg_destroy (&lost);
+    zc_msg_destroy (&again);
+    zc_msg_destroy (&page);
+    free (crawl);
+}
+
 static void
 test_defaults (void **state)
 {
@@ -1353,6 +1461,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_robots_404, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_unavailable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crawl_delay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_lease_expiry, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_lease_expiry_robots, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_retries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_retry_after, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redirect_rules, s_setup, s_teardown),
