@@ -1306,8 +1306,8 @@ test_lease_expiry (void **state)
     ctx_t *ctx = (ctx_t *)*state;
     const char *seeds[] = {"http://127.0.0.1:1/"};
     zc_crawl_opts_t opts = s_opts ();
-    opts.fetch.connect_timeout_ms = 50;
-    opts.fetch.timeout_ms = 50;
+    opts.fetch.connect_timeout_ms = 150;
+    opts.fetch.timeout_ms = 150;
     opts.max_attempts = 1;
     char *crawl = s_submit (ctx, seeds, 1, opts);
     int64_t before = zc_now_ms ();
@@ -1316,8 +1316,8 @@ test_lease_expiry (void **state)
     assert_int_equal (lost->jobs.job_count, 1);
     zc_job_t *first = &lost->jobs.jobs[0];
     assert_int_equal (first->attempt, 1);
-    assert_true (first->deadline_ms >= (uint64_t)before + 100 + 5 * HEARTBEAT_MS);
-    assert_true (first->deadline_ms <= (uint64_t)zc_now_ms () + 100 + 5 * HEARTBEAT_MS);
+    assert_true (first->deadline_ms >= (uint64_t)before + 300 + 5 * HEARTBEAT_MS);
+    assert_true (first->deadline_ms <= (uint64_t)zc_now_ms () + 300 + 5 * HEARTBEAT_MS);
 
     //  The fetcher has credit for more, but the job comes back only once
     //  its lease has expired
@@ -1375,8 +1375,8 @@ test_lease_expiry_robots (void **state)
     ctx_t *ctx = (ctx_t *)*state;
     const char *seeds[] = {"http://127.0.0.1:1/"};
     zc_crawl_opts_t opts = s_polite_opts ();
-    opts.fetch.connect_timeout_ms = 20;
-    opts.fetch.timeout_ms = 10;
+    opts.fetch.connect_timeout_ms = 200; //  robots lease 570 ms, page 470 ms
+    opts.fetch.timeout_ms = 20;
     char *crawl = s_submit (ctx, seeds, 1, opts);
     s_ready (ctx, ctx->fetcher, 1);
     zc_msg_t *lost = s_expect_job (ctx, ZC_JOB_ROBOTS, "http://127.0.0.1:1/robots.txt");
