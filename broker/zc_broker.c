@@ -2,8 +2,8 @@
 
     State: the nodes (keyed by their ZeroMQ routing id on the jobs ROUTER),
     the crawls (zc_crawl: frontier, seen set, scope, sink) and the
-    outstanding jobs (keyed by job id, each remembering its crawl and the
-    fetcher it went to). Everything happens in one zloop:
+    outstanding jobs (zc_inflight: keyed by job id, each remembering its crawl,
+    the fetcher it went to and its lease). Everything happens in one zloop:
 
     - jobs ROUTER: HELLO / READY / HEARTBEAT / FETCH_FAILED from nodes;
     - results PULL: RESULT from parser actors;
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "zc_crawl.h"
+#include "zc_inflight.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
@@ -61,14 +62,6 @@ typedef struct {
 } s_node_t;
 
 typedef struct {
-    uint64_t id;
-    zc_crawl_t *crawl;   //  borrowed from self->crawls
-    zc_crawl_job_t work; //  owned strings
-    char *fetcher_key;   //  owned: routing key of the fetcher holding it
-    int64_t deadline_ms; //  the lease: re-queued when this has passed
-} s_job_t;
-
-typedef struct {
     zsock_t *pipe;          //  borrowed: actor pipe
     zloop_t *loop;          //  owned
     zsock_t *jobs;          //  owned
@@ -80,18 +73,14 @@ typedef struct {
     char *output_dir;       //  owned
     int heartbeat_ms;
     uint64_t epoch;
-    uint64_t rng;         //  splitmix64 state (crawl ids)
-    zhashx_t *nodes;      //  owned: routing key -> s_node_t (owned)
-    zlistx_t *crawls;     //  owned: zc_crawl_t (owned), in submission order
-    zhashx_t *jobs_by_id; //  owned: "%016x" id -> s_job_t (owned, freed by hand)
-    uint64_t next_job_id;
-    size_t rr;          //  round-robin position over crawls
-    int dispatch_timer; //  -1 when not armed
+    uint64_t rng;               //  splitmix64 state (crawl ids)
+    zhashx_t *nodes;            //  owned: routing key -> s_node_t (owned)
+    zlistx_t *crawls;           //  owned: zc_crawl_t (owned), in submission order
+    zc_inflight_t *outstanding; //  owned: the jobs sent and not ended yet
+    size_t rr;                  //  round-robin position over crawls
+    int dispatch_timer;         //  -1 when not armed
     int64_t dispatch_at_ms;
     uint64_t decode_errors; //  our own
-    uint64_t late_outcomes; //  outcomes for unknown or finished jobs
-    uint64_t leases_expired;
-    int64_t next_deadline_ms; //  no outstanding job expires before this
     int64_t last_decode_log_ms;
     int64_t last_late_log_ms;
     bool started;
@@ -126,38 +115,9 @@ s_node_destroy (void **item_p)
 }
 
 static void
-s_job_destroy (void **item_p)
-{
-    s_job_t *job = (s_job_t *)*item_p;
-    if (!job)
-        return;
-    zc_crawl_job_clear (&job->work);
-    free (job->fetcher_key);
-    free (job);
-    *item_p = NULL;
-}
-
-//  Removes job KEY from the job table and destroys it.
-static void
-s_job_delete (self_t *self, const char *key)
-{
-    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
-    if (job) {
-        zhashx_delete (self->jobs_by_id, key);
-        s_job_destroy ((void **)&job);
-    }
-}
-
-static void
 s_crawl_destroy (void **item_p)
 {
     zc_crawl_destroy ((zc_crawl_t **)item_p);
-}
-
-static void
-s_job_key (uint64_t id, char *buf, size_t size)
-{
-    snprintf (buf, size, "%016" PRIx64, id);
 }
 
 static void
@@ -172,16 +132,16 @@ s_count_decode_error (self_t *self, const char *socket, const char *why)
     }
 }
 
+//  Logs (at most once per interval) an outcome zc_inflight_claim counted late.
 static void
-s_count_late (self_t *self, const char *type, uint64_t job_id)
+s_log_late (self_t *self, const char *type, uint64_t job_id)
 {
-    self->late_outcomes++;
     int64_t now = zc_now_ms ();
     if (now - self->last_late_log_ms >= ZC_BROKER_LOG_INTERVAL_MS) {
         self->last_late_log_ms = now;
         zsys_info ("zc_broker: dropped %s for unknown or finished job %" PRIu64 " (%" PRIu64
                    " late or duplicate outcomes so far)",
-                   type, job_id, self->late_outcomes);
+                   type, job_id, zc_inflight_late_count (self->outstanding));
     }
 }
 
@@ -315,12 +275,10 @@ static void
 s_undo_batch (self_t *self, zc_msg_t *msg, int64_t now)
 {
     for (size_t i = 0; i < msg->jobs.job_count; i++) {
-        char key[32];
-        s_job_key (msg->jobs.jobs[i].id, key, sizeof key);
-        s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+        zc_inflight_job_t *job = zc_inflight_take (self->outstanding, msg->jobs.jobs[i].id);
         if (job) {
             zc_crawl_requeue (job->crawl, &job->work, now);
-            s_job_delete (self, key);
+            zc_inflight_job_destroy (&job);
         }
     }
 }
@@ -339,24 +297,15 @@ s_dispatch_batch (self_t *self, s_node_t *node, int64_t now, size_t limit)
         if (!crawl)
             break;
         const zc_crawl_opts_t *opts = zc_crawl_opts (crawl);
-        s_job_t *job = (s_job_t *)zmalloc (sizeof (s_job_t));
-        job->id = self->next_job_id++;
-        job->crawl = crawl;
-        job->work = entry; //  takes its strings
-        job->fetcher_key = zc_strdup (node->key);
-        char key[32];
-        s_job_key (job->id, key, sizeof key);
-        int rc = zhashx_insert (self->jobs_by_id, key, job);
-        assert (rc == 0);
         //  A page job is one request (redirects come back as new jobs); a
         //  robots.txt job may follow up to 5 hops in the fetcher.
         uint64_t requests = entry.kind == ZC_JOB_ROBOTS ? 6 : 1;
         uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
                           (uint64_t)opts->fetch.timeout_ms * requests +
                           (uint64_t)ZC_BROKER_DEADLINE_SLACK_BEATS * (uint64_t)self->heartbeat_ms;
-        job->deadline_ms = now + (int64_t)budget;
-        if (job->deadline_ms < self->next_deadline_ms)
-            self->next_deadline_ms = job->deadline_ms;
+        //  The table takes the strings of ENTRY
+        zc_inflight_job_t *job =
+            zc_inflight_add (self->outstanding, crawl, &entry, node->key, now + (int64_t)budget);
         //  Extraction rules are borrowed from the crawl, which does not
         //  change them before the batch is sent. No robots rules: the
         //  fetcher follows no redirect, every hop is checked here
@@ -452,19 +401,13 @@ s_node_remove (self_t *self, s_node_t *node, const char *why)
     bool parser = !node->fetcher;
     size_t requeued = 0;
     if (node->fetcher) {
-        zlistx_t *keys = zlistx_new ();
-        zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
-        for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
-             job = (s_job_t *)zhashx_next (self->jobs_by_id))
-            if (streq (job->fetcher_key, node->key))
-                zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
-        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
-            s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+        zlistx_t *jobs = zc_inflight_take_fetcher (self->outstanding, node->key);
+        for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (jobs); job;
+             job = (zc_inflight_job_t *)zlistx_next (jobs)) {
             zc_crawl_requeue (job->crawl, &job->work, now);
-            s_job_delete (self, key);
             requeued++;
         }
-        zlistx_destroy (&keys);
+        zlistx_destroy (&jobs);
         if (requeued)
             zsys_info ("zc_broker: %zu jobs of %s requeued", requeued, node->id);
     }
@@ -611,11 +554,12 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     int64_t now = zc_now_ms ();
     int64_t dead_before = now - (int64_t)ZC_BROKER_DEAD_AFTER * self->heartbeat_ms;
     zlistx_t *dead = zlistx_new ();
-    zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
-                          .heartbeat = {.epoch = self->epoch,
-                                        .node = "broker",
-                                        .decode_errors = self->decode_errors,
-                                        .in_flight = (uint32_t)zhashx_size (self->jobs_by_id)}};
+    zc_msg_t heartbeat = {
+        .type = ZC_MSG_HEARTBEAT,
+        .heartbeat = {.epoch = self->epoch,
+                      .node = "broker",
+                      .decode_errors = self->decode_errors,
+                      .in_flight = (uint32_t)zc_inflight_size (self->outstanding)}};
     for (s_node_t *node = (s_node_t *)zhashx_first (self->nodes); node;
          node = (s_node_t *)zhashx_next (self->nodes)) {
         if (node->last_seen_ms < dead_before)
@@ -641,32 +585,17 @@ s_on_lease_timer (zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     self_t *self = (self_t *)arg;
     int64_t now = zc_now_ms ();
-    if (now < self->next_deadline_ms)
-        return 0;
-    int64_t next = INT64_MAX;
-    zlistx_t *keys = zlistx_new ();
-    zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
-    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
-         job = (s_job_t *)zhashx_next (self->jobs_by_id)) {
-        if (job->deadline_ms <= now)
-            zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
-        else if (job->deadline_ms < next)
-            next = job->deadline_ms;
-    }
-    self->next_deadline_ms = next;
-    size_t expired = 0;
-    for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys)) {
-        s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
+    zlistx_t *jobs = zc_inflight_take_expired (self->outstanding, now);
+    size_t expired = zlistx_size (jobs);
+    for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (jobs); job;
+         job = (zc_inflight_job_t *)zlistx_next (jobs))
         zc_crawl_requeue (job->crawl, &job->work, now);
-        s_job_delete (self, key);
-        expired++;
-    }
-    zlistx_destroy (&keys);
+    zlistx_destroy (&jobs);
     if (expired) {
-        self->leases_expired += expired;
         zsys_info ("zc_broker: %zu job leases expired, requeued (%" PRIu64 " expired, %" PRIu64
                    " late or duplicate outcomes so far)",
-                   expired, self->leases_expired, self->late_outcomes);
+                   expired, zc_inflight_expired_count (self->outstanding),
+                   zc_inflight_late_count (self->outstanding));
         s_dispatch (self);
     }
     return 0;
@@ -678,30 +607,24 @@ s_on_lease_timer (zloop_t *loop, int timer_id, void *arg)
 //  Finds and detaches the job an outcome is about; NULL (counted) if it is
 //  unknown, already finished, or the crawl or the kind of job does not
 //  match (a RESULT for a robots job stays outstanding).
-static s_job_t *
+static zc_inflight_job_t *
 s_job_take (self_t *self, const char *type, const char *crawl_id, uint64_t job_id,
             zc_job_kind_t kind)
 {
-    char key[32];
-    s_job_key (job_id, key, sizeof key);
-    s_job_t *job = (s_job_t *)zhashx_lookup (self->jobs_by_id, key);
-    if (!job || !streq (zc_crawl_id (job->crawl), crawl_id ? crawl_id : "") ||
-        job->work.kind != kind) {
-        s_count_late (self, type, job_id);
-        return NULL;
-    }
-    zhashx_delete (self->jobs_by_id, key); //  detached: no destructor on the table
+    zc_inflight_job_t *job = zc_inflight_claim (self->outstanding, job_id, crawl_id, kind);
+    if (!job)
+        s_log_late (self, type, job_id);
     return job;
 }
 
 //  Ends JOB (owned): frees its host slot, checks completion, dispatches.
 static void
-s_job_finish (self_t *self, s_job_t *job)
+s_job_finish (self_t *self, zc_inflight_job_t *job)
 {
     int64_t now = zc_now_ms ();
     zc_crawl_job_ended (job->crawl, job->work.kind, job->work.host_key, now);
     zc_crawl_check_done (job->crawl, now);
-    s_job_destroy ((void **)&job);
+    zc_inflight_job_destroy (&job);
     s_dispatch (self);
 }
 
@@ -728,7 +651,7 @@ s_retryable (const char *reason, uint32_t status)
 //  exponential back-off with jitter and not before RETRY_AFTER_MS. Returns
 //  true if it was queued again.
 static bool
-s_retry (self_t *self, s_job_t *job, uint32_t retry_after_ms)
+s_retry (self_t *self, zc_inflight_job_t *job, uint32_t retry_after_ms)
 {
     int64_t now = zc_now_ms ();
     zc_crawl_host_failed (job->crawl, job->work.host_key, now, retry_after_ms);
@@ -746,7 +669,8 @@ s_retry (self_t *self, s_job_t *job, uint32_t retry_after_ms)
 static void
 s_handle_result (self_t *self, const zc_result_t *result)
 {
-    s_job_t *job = s_job_take (self, "RESULT", result->meta.crawl, result->meta.id, ZC_JOB_PAGE);
+    zc_inflight_job_t *job =
+        s_job_take (self, "RESULT", result->meta.crawl, result->meta.id, ZC_JOB_PAGE);
     if (!job)
         return;
     //  The broker's own record is authoritative for what it asked: the
@@ -791,7 +715,7 @@ s_handle_result (self_t *self, const zc_result_t *result)
 //  final outcome is written, under O: a loop back to O, a target out of
 //  scope or already seen (crawled on its own) ends it here.
 static void
-s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
+s_handle_redirect (self_t *self, zc_inflight_job_t *job, const zc_fetch_failed_t *failed)
 {
     (void)self;
     zc_url_status_t status;
@@ -850,7 +774,8 @@ s_handle_redirect (self_t *self, s_job_t *job, const zc_fetch_failed_t *failed)
 static void
 s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
 {
-    s_job_t *job = s_job_take (self, "FETCH_FAILED", failed->crawl, failed->id, ZC_JOB_PAGE);
+    zc_inflight_job_t *job =
+        s_job_take (self, "FETCH_FAILED", failed->crawl, failed->id, ZC_JOB_PAGE);
     if (!job)
         return;
     const char *reason = failed->reason ? failed->reason : "";
@@ -883,7 +808,7 @@ s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
 static void
 s_handle_robots (self_t *self, const zc_robots_t *robots)
 {
-    s_job_t *job = s_job_take (self, "ROBOTS", robots->crawl, robots->id, ZC_JOB_ROBOTS);
+    zc_inflight_job_t *job = s_job_take (self, "ROBOTS", robots->crawl, robots->id, ZC_JOB_ROBOTS);
     if (!job)
         return;
     int64_t now = zc_now_ms ();
@@ -893,7 +818,7 @@ s_handle_robots (self_t *self, const zc_robots_t *robots)
     zc_crawl_robots_done (job->crawl, job->work.host_key, job->work.attempt, &outcome, now,
                           retry_at);
     zc_crawl_check_done (job->crawl, now);
-    s_job_destroy ((void **)&job);
+    zc_inflight_job_destroy (&job);
     s_dispatch (self);
 }
 
@@ -1019,15 +944,8 @@ s_handle_stop (self_t *self, zframe_t *routing_id, const zc_stop_t *stop)
     }
     if (zc_crawl_state (crawl) == ZC_CRAWL_RUNNING) {
         //  Its outstanding jobs end now: their outcomes will be late
-        zlistx_t *keys = zlistx_new ();
-        zlistx_set_destructor (keys, (zlistx_destructor_fn *)zstr_free);
-        for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
-             job = (s_job_t *)zhashx_next (self->jobs_by_id))
-            if (job->crawl == crawl)
-                zlistx_add_end (keys, zc_strdup ((const char *)zhashx_cursor (self->jobs_by_id)));
-        for (char *key = (char *)zlistx_first (keys); key; key = (char *)zlistx_next (keys))
-            s_job_delete (self, key);
-        zlistx_destroy (&keys);
+        zlistx_t *jobs = zc_inflight_take_crawl (self->outstanding, crawl);
+        zlistx_destroy (&jobs);
         zc_crawl_stop (crawl, zc_now_ms ());
     }
     s_reply_ok (self, routing_id, zc_crawl_id (crawl));
@@ -1195,11 +1113,8 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
     zhashx_set_destructor (self->nodes, s_node_destroy);
     self->crawls = zlistx_new ();
     zlistx_set_destructor (self->crawls, s_crawl_destroy);
-    //  No destructor: outcomes detach jobs from the table (s_job_take)
-    self->jobs_by_id = zhashx_new ();
-    self->next_job_id = 1;
+    self->outstanding = zc_inflight_new ();
     self->dispatch_timer = -1;
-    self->next_deadline_ms = INT64_MAX;
     return self;
 }
 
@@ -1210,10 +1125,7 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zloop_destroy (&self->loop);
-    for (s_job_t *job = (s_job_t *)zhashx_first (self->jobs_by_id); job;
-         job = (s_job_t *)zhashx_next (self->jobs_by_id))
-        s_job_destroy ((void **)&job);
-    zhashx_destroy (&self->jobs_by_id);
+    zc_inflight_destroy (&self->outstanding);
     zlistx_destroy (&self->crawls); //  flushes and closes every output
     zhashx_destroy (&self->nodes);
     zsock_destroy (&self->jobs);
