@@ -8,11 +8,11 @@
     crawl is done or stopped its frontier and seen set are freed: only the
     counters remain for STATUS.
 
-    robots.txt: a host's state is absent (never asked), fetching (its
-    robots job is out or waiting for a retry; the host is held in the
-    frontier so its URLs wait), ready (a matcher, until it expires) or
-    failed (robots.txt stayed unavailable after max_attempts: the host's
-    URLs end as errors when they come up). The check happens at dispatch
+    robots.txt: the rules per host live in zc_robots_cache (unknown,
+    pending, ready until they expire, failed). While a host is pending it
+    is held in the frontier so its URLs wait; once it failed (robots.txt
+    stayed unavailable after max_attempts) the host's URLs end as errors
+    when they come up. The check happens at dispatch
     (zc_crawl_pop), not at admission, so an expired and changed robots.txt
     applies to URLs already queued. A URL that is not fetched does not use
     up its host's delay (zc_frontier_drop).
@@ -32,7 +32,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "zc_robots.h"
+#include "zc_robots_cache.h"
 #include "zc_scope.h"
 #include "zc_seen.h"
 #include "zc_url.h"
@@ -40,20 +40,6 @@
 
 #define ZC_CRAWL_HOST_KEY_MAX 512
 #define ZC_CRAWL_MAX_BACKOFF_MS (3600 * 1000)
-
-typedef enum {
-    S_ROBOTS_FETCHING = 0,
-    S_ROBOTS_READY,
-    S_ROBOTS_FAILED,
-} s_robots_state_t;
-
-//  robots.txt of one host.
-typedef struct {
-    s_robots_state_t state;
-    zc_robots_matcher_t *matcher; //  owned; NULL until a first outcome
-    int64_t expires_ms;           //  when ready: re-fetch after this
-    char *failure;                //  owned: why it is unavailable (failed)
-} s_robots_t;
 
 //  A job waiting in the retry heap.
 typedef struct {
@@ -82,8 +68,7 @@ struct zc_crawl {
     zc_seen_t *seen;                                //  owned; NULL once done or stopped
     zc_sink_t *sink;                                //  owned; NULL once done or stopped
     uint64_t admitted;                              //  URLs ever admitted, seeds included
-    zhashx_t *robots;                               //  owned: host key -> s_robots_t (owned)
-    char robots_token[64];                          //  our product token for robots.txt
+    zc_robots_cache_t *robots;                      //  owned; NULL once done or stopped
     s_retry_t **retries;                            //  owned: min-heap by (due_ms, seq)
     size_t retry_count;
     size_t retry_capacity;
@@ -218,7 +203,6 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
 
 static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
                                  bool check_scope);
-static void s_robots_destroy (void **item_p);
 static void s_retries_clear (zc_crawl_t *self);
 
 //  The frontier spaces dispatches to a host by the delay plus a margin of an
@@ -260,12 +244,11 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
         zc_strdup (submit->opts.fetch.user_agent ? submit->opts.fetch.user_agent : "");
     self->opts.fetch.user_agent = self->user_agent;
     s_copy_opts (self);
-    if (zc_robots_product_token (self->user_agent, self->robots_token, sizeof self->robots_token) !=
-        0)
-        snprintf (self->robots_token, sizeof self->robots_token, "%s",
-                  ZC_CRAWL_DEFAULT_ROBOTS_TOKEN);
-    self->robots = zhashx_new ();
-    zhashx_set_destructor (self->robots, s_robots_destroy);
+    zc_robots_cache_config_t robots_config = {.user_agent = self->user_agent,
+                                              .default_token = ZC_CRAWL_DEFAULT_ROBOTS_TOKEN,
+                                              .cache_ms = self->opts.robots_cache_ms,
+                                              .max_attempts = self->opts.max_attempts};
+    self->robots = zc_robots_cache_new (&robots_config);
     self->host_pages = zhashx_new ();
     self->seen = zc_seen_new ();
     zc_frontier_config_t frontier_config = {.host_concurrency = self->opts.host_concurrency,
@@ -334,7 +317,7 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     zc_seen_destroy (&self->seen);
     zc_scope_destroy (&self->scope);
     zhashx_destroy (&self->host_pages);
-    zhashx_destroy (&self->robots);
+    zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
     for (size_t i = 0; i < self->string_count; i++)
         free (self->strings[i]);
@@ -564,32 +547,6 @@ s_retries_clear (zc_crawl_t *self)
 //  --------------------------------------------------------------------------
 //  robots.txt
 
-static void
-s_robots_destroy (void **item_p)
-{
-    s_robots_t *robots = (s_robots_t *)*item_p;
-    if (!robots)
-        return;
-    zc_robots_destroy (&robots->matcher);
-    free (robots->failure);
-    free (robots);
-    *item_p = NULL;
-}
-
-//  "scheme://authority/robots.txt" for URL (canonical); NULL if malformed.
-static char *
-s_robots_url (const char *url)
-{
-    const char *authority = strstr (url, "://");
-    if (!authority)
-        return NULL;
-    authority += 3;
-    size_t length = strcspn (authority, "/?#");
-    if (length == 0)
-        return NULL;
-    return zsys_sprintf ("%.*s/robots.txt", (int)(authority - url) + (int)length, url);
-}
-
 //  Writes an error line (reason "robots") for a URL that will not be
 //  fetched (a continuation: under its origin, the target as location);
 //  ENTRY is cleared.
@@ -614,16 +571,9 @@ static int
 s_robots_start (zc_crawl_t *self, const char *url, const char *host_key, uint32_t attempt,
                 int64_t now_ms, zc_crawl_job_t *out)
 {
-    char *robots_url = s_robots_url (url);
+    char *robots_url = zc_robots_cache_start (self->robots, host_key, url);
     if (!robots_url)
         return -1;
-    s_robots_t *robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
-    if (!robots) {
-        robots = (s_robots_t *)zmalloc (sizeof (s_robots_t));
-        int rc = zhashx_insert (self->robots, host_key, robots);
-        assert (rc == 0);
-    }
-    robots->state = S_ROBOTS_FETCHING;
     zc_frontier_hold (self->frontier, host_key, true);
     zc_frontier_start (self->frontier, host_key, now_ms);
     *out = (zc_crawl_job_t){.kind = ZC_JOB_ROBOTS,
@@ -681,23 +631,21 @@ zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out)
     }
     const char *url, *host_key;
     while (zc_frontier_peek (self->frontier, now_ms, &url, &host_key) == 0) {
-        s_robots_t *robots = NULL;
-        if (!self->opts.ignore_robots) {
-            robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
-            bool expired =
-                robots && robots->state == S_ROBOTS_READY && now_ms >= robots->expires_ms;
-            if ((!robots || expired) && s_robots_start (self, url, host_key, 1, now_ms, out) == 0)
-                return 0;
-        }
+        bool check_robots = !self->opts.ignore_robots;
+        if (check_robots && zc_robots_cache_needs_fetch (self->robots, host_key, now_ms) &&
+            s_robots_start (self, url, host_key, 1, now_ms, out) == 0)
+            return 0;
         zc_frontier_entry_t entry;
-        if (robots && robots->state == S_ROBOTS_FAILED) {
+        const char *failure =
+            check_robots ? zc_robots_cache_failure (self->robots, host_key) : NULL;
+        if (failure) {
             char *key = zc_strdup (host_key);
             if (zc_frontier_drop (self->frontier, key, &entry) == 0)
-                s_robots_error (self, &entry, robots->failure, now_ms);
+                s_robots_error (self, &entry, failure, now_ms);
             free (key);
             continue;
         }
-        if (robots && robots->matcher && !zc_robots_allowed_url (robots->matcher, url)) {
+        if (check_robots && !zc_robots_cache_allowed (self->robots, host_key, url)) {
             char *key = zc_strdup (host_key);
             if (zc_frontier_drop (self->frontier, key, &entry) == 0)
                 s_robots_error (self, &entry, "disallowed by robots.txt", now_ms);
@@ -805,24 +753,31 @@ zc_crawl_backoff_ms (zc_crawl_t *self, uint32_t attempt, double jitter)
 
 //  robots.txt of HOST_KEY stays unavailable: every URL of the host ends.
 static void
-s_robots_fail (zc_crawl_t *self, s_robots_t *robots, const char *host_key,
-               const zc_robots_t *outcome, int64_t now_ms)
+s_robots_fail (zc_crawl_t *self, const char *host_key, int64_t now_ms)
 {
-    robots->state = S_ROBOTS_FAILED;
-    zc_robots_destroy (&robots->matcher);
-    free (robots->failure);
-    if (outcome->status)
-        robots->failure = zsys_sprintf ("robots.txt unavailable: HTTP %u", outcome->status);
-    else
-        robots->failure =
-            zsys_sprintf ("robots.txt unavailable: %s",
-                          outcome->reason && *outcome->reason ? outcome->reason : "no response");
-    zsys_info ("zc_broker: crawl %s: %s for %s; its URLs are given up", self->id, robots->failure,
+    const char *failure = zc_robots_cache_failure (self->robots, host_key);
+    assert (failure);
+    zsys_info ("zc_broker: crawl %s: %s for %s; its URLs are given up", self->id, failure,
                host_key);
     zc_frontier_entry_t entry;
     while (zc_frontier_drop (self->frontier, host_key, &entry) == 0)
-        s_robots_error (self, &entry, robots->failure, now_ms);
+        s_robots_error (self, &entry, failure, now_ms);
     zc_frontier_hold (self->frontier, host_key, false);
+}
+
+//  Applies the Crawl-delay of HOST_KEY's new rules (capped; only if longer
+//  than the crawl's own delay; ignored when impolite).
+static void
+s_robots_crawl_delay (zc_crawl_t *self, const char *host_key)
+{
+    int64_t crawl_delay = zc_robots_cache_crawl_delay_ms (self->robots, host_key);
+    if (crawl_delay >= 0 && !self->opts.impolite) {
+        int64_t delay = crawl_delay < (int64_t)self->opts.crawl_delay_cap_ms
+                            ? crawl_delay
+                            : (int64_t)self->opts.crawl_delay_cap_ms;
+        if (delay > (int64_t)self->opts.host_delay_ms)
+            zc_frontier_set_delay (self->frontier, host_key, s_spacing_ms ((uint32_t)delay));
+    }
 }
 
 void
@@ -835,40 +790,23 @@ zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
         return;
     if (self->in_flight > 0)
         self->in_flight--;
-    s_robots_t *robots = (s_robots_t *)zhashx_lookup (self->robots, host_key);
-    if (!robots || robots->state != S_ROBOTS_FETCHING)
+    switch (zc_robots_cache_outcome (self->robots, host_key, attempt, outcome, now_ms)) {
+    case ZC_ROBOTS_CACHE_IGNORED:
         return;
-    uint32_t status = outcome->status;
-    zc_robots_matcher_t *matcher = NULL;
-    if (status >= 200 && status < 300)
-        matcher =
-            zc_robots_parse ((const char *)outcome->body, outcome->body_size, self->robots_token);
-    else if (status >= 300 && status < 500)
-        //  4xx: no robots.txt, allow all (RFC 9309 2.3.1.3); 3xx: more
-        //  redirects than the fetcher follows, "unavailable" likewise
-        matcher = zc_robots_allow_all ();
-    else if (attempt < self->opts.max_attempts) {
-        //  5xx or unreachable: disallow all (the host stays held) and retry
+    case ZC_ROBOTS_CACHE_RETRY: {
+        //  5xx or unreachable: the host stays held until the next attempt
         char *url = zsys_sprintf ("%s", outcome->url ? outcome->url : "");
         s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, NULL, retry_at_ms);
         free (url);
         return;
-    } else {
-        s_robots_fail (self, robots, host_key, outcome, now_ms);
+    }
+    case ZC_ROBOTS_CACHE_GAVE_UP:
+        s_robots_fail (self, host_key, now_ms);
         return;
+    case ZC_ROBOTS_CACHE_CACHED:
+        break;
     }
-    zc_robots_destroy (&robots->matcher);
-    robots->matcher = matcher;
-    robots->state = S_ROBOTS_READY;
-    robots->expires_ms = now_ms + (int64_t)self->opts.robots_cache_ms;
-    int64_t crawl_delay = zc_robots_crawl_delay_ms (matcher);
-    if (crawl_delay >= 0 && !self->opts.impolite) {
-        int64_t delay = crawl_delay < (int64_t)self->opts.crawl_delay_cap_ms
-                            ? crawl_delay
-                            : (int64_t)self->opts.crawl_delay_cap_ms;
-        if (delay > (int64_t)self->opts.host_delay_ms)
-            zc_frontier_set_delay (self->frontier, host_key, s_spacing_ms ((uint32_t)delay));
-    }
+    s_robots_crawl_delay (self, host_key);
     //  The first page waits the delay from the robots.txt response, not
     //  from its dispatch: the server saw that request start later than we
     //  sent it (new connection), and a gap measured there must hold too
@@ -915,7 +853,7 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
     zhashx_destroy (&self->host_pages);
-    zhashx_destroy (&self->robots);
+    zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
 }
 
