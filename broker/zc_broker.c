@@ -270,6 +270,21 @@ s_pop_next (self_t *self, int64_t now, zc_crawl_job_t *entry)
     return NULL;
 }
 
+//  Puts every job of *JOBS_P (a list taken from the in-flight table, owned)
+//  back into its crawl's frontier with the same attempt, destroys the list
+//  and returns how many there were. For jobs that lost their fetcher or their
+//  lease: neither uses up a retry.
+static size_t
+s_requeue_all (zlistx_t **jobs_p, int64_t now)
+{
+    size_t count = 0;
+    for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (*jobs_p); job;
+         job = (zc_inflight_job_t *)zlistx_next (*jobs_p), count++)
+        zc_crawl_requeue (job->crawl, &job->work, now);
+    zlistx_destroy (jobs_p);
+    return count;
+}
+
 //  Puts the URLs of an undelivered batch back.
 static void
 s_undo_batch (self_t *self, zc_msg_t *msg, int64_t now)
@@ -402,12 +417,7 @@ s_node_remove (self_t *self, s_node_t *node, const char *why)
     size_t requeued = 0;
     if (node->fetcher) {
         zlistx_t *jobs = zc_inflight_take_fetcher (self->outstanding, node->key);
-        for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (jobs); job;
-             job = (zc_inflight_job_t *)zlistx_next (jobs)) {
-            zc_crawl_requeue (job->crawl, &job->work, now);
-            requeued++;
-        }
-        zlistx_destroy (&jobs);
+        requeued = s_requeue_all (&jobs, now);
         if (requeued)
             zsys_info ("zc_broker: %zu jobs of %s requeued", requeued, node->id);
     }
@@ -586,11 +596,7 @@ s_on_lease_timer (zloop_t *loop, int timer_id, void *arg)
     self_t *self = (self_t *)arg;
     int64_t now = zc_now_ms ();
     zlistx_t *jobs = zc_inflight_take_expired (self->outstanding, now);
-    size_t expired = zlistx_size (jobs);
-    for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (jobs); job;
-         job = (zc_inflight_job_t *)zlistx_next (jobs))
-        zc_crawl_requeue (job->crawl, &job->work, now);
-    zlistx_destroy (&jobs);
+    size_t expired = s_requeue_all (&jobs, now);
     if (expired) {
         zsys_info ("zc_broker: %zu job leases expired, requeued (%" PRIu64 " expired, %" PRIu64
                    " late or duplicate outcomes so far)",
