@@ -372,8 +372,12 @@ s_setup (void **state)
     f->site = zc_testsite_new (&config);
     assert_non_null (f->site);
     //  Unique inproc names per fixture (tests share one process context).
-    snprintf (f->broker_ep, sizeof f->broker_ep, "inproc://zc-test-broker-%p", (void *)f);
-    snprintf (f->front_ep, sizeof f->front_ep, "inproc://zc-test-front-%p", (void *)f);
+    //  Not the fixture's address alone: malloc may hand the next test the
+    //  same address while libzmq is still releasing the previous test's
+    //  inproc endpoint in the background, and the bind then fails.
+    unsigned tag = (unsigned)randof (0x7fffffff);
+    snprintf (f->broker_ep, sizeof f->broker_ep, "inproc://zc-test-broker-%p-%x", (void *)f, tag);
+    snprintf (f->front_ep, sizeof f->front_ep, "inproc://zc-test-front-%p-%x", (void *)f, tag);
     f->router = zsock_new_router (f->broker_ep);
     assert_non_null (f->router);
     f->pull = zsock_new_pull (f->front_ep);
