@@ -25,6 +25,9 @@ typedef struct {
     const char *control_endpoint; //  bind: zcrawlctl
     int heartbeat_ms;             //  0 = 1000
     const char *output_dir;       //  where default output files go ("" = cwd)
+    const char *data_dir;         //  durable store (LMDB) directory; NULL or "" = memory only
+    uint64_t max_memory_bytes;    //  --max-memory: RAM budget for queued URLs; 0 = unlimited
+    int commit_ms;                //  store commit interval; 0 = 100
 } zc_broker_config_t;
 
 //  The actor function. ARGS is a zc_broker_config_t *, copied before the
