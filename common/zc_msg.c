@@ -49,6 +49,7 @@ typedef enum {
     S_STR_NIL, //  const char *, msgpack str or nil (NULL), key optional
     S_BIN,     //  const void * + size_t, msgpack bin
     S_STRS,    //  const char ** + size_t, msgpack array of str
+    S_U64S,    //  const uint64_t * + size_t, msgpack array of positive int
     S_FIELDS,  //  zc_field_t * + size_t, msgpack map str -> array of str
     S_ARRAY,   //  T * + size_t, msgpack array of maps (schema sub)
     S_MAP,     //  embedded struct, msgpack map (schema sub)
@@ -62,8 +63,8 @@ typedef struct {
     const char *key;
     size_t key_len;
     s_kind_t kind;
-    size_t offset;       //  of the field (pointer for S_BIN/S_STRS/S_FIELDS/S_ARRAY)
-    size_t count_offset; //  of the size_t count (S_BIN/S_STRS/S_FIELDS/S_ARRAY)
+    size_t offset;       //  of the field (pointer for S_BIN/S_STRS/S_U64S/...)
+    size_t count_offset; //  of the size_t count (S_BIN/S_STRS/S_U64S/S_FIELDS/S_ARRAY)
     const s_schema_t *sub;
     bool optional; //  may be absent (decodes as zero); omitted when zero
 } s_field_t;
@@ -197,6 +198,7 @@ static const s_field_t s_crawl_status_fields[] = {
     S_FIELD ("in_flight", S_U64, zc_crawl_status_t, in_flight),
     S_FIELD ("started_ms", S_U64, zc_crawl_status_t, started_ms),
     S_FIELD ("elapsed_ms", S_U64, zc_crawl_status_t, elapsed_ms),
+    S_OPT ("error", S_STR, zc_crawl_status_t, error),
 };
 S_SCHEMA (s_crawl_status_schema, zc_crawl_status_t, s_crawl_status_fields);
 
@@ -337,6 +339,27 @@ static const s_field_t s_status_reply_fields[] = {
 };
 S_SCHEMA (s_status_reply_schema, zc_status_reply_t, s_status_reply_fields);
 
+static const s_field_t s_accept_fields[] = {
+    S_FIELD ("node", S_STR, zc_accept_t, node),
+    S_FIELD_N ("jobs", S_U64S, zc_accept_t, jobs, job_count),
+};
+S_SCHEMA (s_accept_schema, zc_accept_t, s_accept_fields);
+
+static const s_field_t s_bye_fields[] = {
+    S_FIELD ("node", S_STR, zc_bye_t, node),
+};
+S_SCHEMA (s_bye_schema, zc_bye_t, s_bye_fields);
+
+static const s_field_t s_pause_fields[] = {
+    S_FIELD ("crawl", S_STR, zc_pause_t, crawl),
+};
+S_SCHEMA (s_pause_schema, zc_pause_t, s_pause_fields);
+
+static const s_field_t s_resume_fields[] = {
+    S_FIELD ("crawl", S_STR, zc_resume_t, crawl),
+};
+S_SCHEMA (s_resume_schema, zc_resume_t, s_resume_fields);
+
 typedef struct {
     const char *name;
     const s_schema_t *schema;
@@ -360,12 +383,16 @@ static const s_type_t s_types[ZC_MSG_TYPE_COUNT] = {
     [ZC_MSG_OK] = {"OK", &s_ok_schema},
     [ZC_MSG_ERROR] = {"ERROR", &s_error_schema},
     [ZC_MSG_STATUS_REPLY] = {"STATUS_REPLY", &s_status_reply_schema},
+    [ZC_MSG_ACCEPT] = {"ACCEPT", &s_accept_schema},
+    [ZC_MSG_BYE] = {"BYE", &s_bye_schema},
+    [ZC_MSG_PAUSE] = {"PAUSE", &s_pause_schema},
+    [ZC_MSG_RESUME] = {"RESUME", &s_resume_schema},
 };
 
 static bool
 s_type_valid (zc_msg_type_t type)
 {
-    return type >= ZC_MSG_HELLO && type <= ZC_MSG_STATUS_REPLY;
+    return type >= ZC_MSG_HELLO && type < ZC_MSG_TYPE_COUNT;
 }
 
 const char *
@@ -431,7 +458,8 @@ s_field_is_zero (const s_field_t *f, const char *base)
 {
     const char *p = base + f->offset;
     size_t count = 0;
-    if (f->kind == S_BIN || f->kind == S_STRS || f->kind == S_FIELDS || f->kind == S_ARRAY)
+    if (f->kind == S_BIN || f->kind == S_STRS || f->kind == S_U64S || f->kind == S_FIELDS ||
+        f->kind == S_ARRAY)
         memcpy (&count, base + f->count_offset, sizeof count);
     switch (f->kind) {
     case S_U32:
@@ -449,6 +477,7 @@ s_field_is_zero (const s_field_t *f, const char *base)
     }
     case S_BIN:
     case S_STRS:
+    case S_U64S:
     case S_FIELDS:
     case S_ARRAY:
         return count == 0;
@@ -484,7 +513,8 @@ s_pack_field (msgpack_packer *pk, const s_field_t *f, const char *base)
 {
     const char *p = base + f->offset;
     size_t count = 0;
-    if (f->kind == S_BIN || f->kind == S_STRS || f->kind == S_FIELDS || f->kind == S_ARRAY)
+    if (f->kind == S_BIN || f->kind == S_STRS || f->kind == S_U64S || f->kind == S_FIELDS ||
+        f->kind == S_ARRAY)
         memcpy (&count, base + f->count_offset, sizeof count);
 
     switch (f->kind) {
@@ -528,6 +558,14 @@ s_pack_field (msgpack_packer *pk, const s_field_t *f, const char *base)
         msgpack_pack_array (pk, count);
         for (size_t i = 0; i < count; i++)
             s_pack_str (pk, strs[i]);
+        break;
+    }
+    case S_U64S: {
+        const uint64_t *values = *(const uint64_t *const *)p;
+        assert (values || count == 0);
+        msgpack_pack_array (pk, count);
+        for (size_t i = 0; i < count; i++)
+            msgpack_pack_uint64 (pk, values[i]);
         break;
     }
     case S_FIELDS: {
@@ -1017,6 +1055,25 @@ s_decode_field (msgpack_zone *zone, const s_field_t *f, const msgpack_object *v,
         return true;
     case S_STRS:
         return s_decode_strs (zone, v, (const char ***)p, count);
+    case S_U64S: {
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+            return false;
+        size_t n = v->via.array.size;
+        uint64_t *values = NULL;
+        if (n) {
+            //  n <= frame bytes, checked by s_validate.
+            values = s_zone_alloc (zone, n * sizeof (uint64_t), true);
+            for (size_t i = 0; i < n; i++) {
+                const msgpack_object *item = &v->via.array.ptr[i];
+                if (item->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+                    return false;
+                values[i] = item->via.u64;
+            }
+        }
+        *(const uint64_t **)p = values;
+        *count = n;
+        return true;
+    }
     case S_FIELDS:
         return s_decode_fields (zone, v, (zc_field_t **)p, count);
     case S_ARRAY: {

@@ -57,9 +57,14 @@ typedef enum {
     ZC_MSG_OK,
     ZC_MSG_ERROR,
     ZC_MSG_STATUS_REPLY,
+    //  Added for reliability (issue 5); appended to keep the numbering:
+    ZC_MSG_ACCEPT, //  parser node -> broker (jobs): it now holds these jobs
+    ZC_MSG_BYE,    //  node -> broker (jobs): leaving, requeue my jobs now
+    ZC_MSG_PAUSE,  //  control: stop dispatching a crawl's jobs
+    ZC_MSG_RESUME, //  control: dispatch a paused crawl's jobs again
 } zc_msg_type_t;
 
-#define ZC_MSG_TYPE_COUNT (ZC_MSG_STATUS_REPLY + 1)
+#define ZC_MSG_TYPE_COUNT (ZC_MSG_RESUME + 1)
 
 typedef enum {
     ZC_MSG_DECODE_OK = 0,
@@ -332,7 +337,7 @@ typedef struct {
 
 typedef struct {
     const char *id;
-    const char *state; //  "running", "done", "stopped"
+    const char *state; //  "running", "paused", "done", "stopped"
     const char *output;
     const char *errors;
     uint64_t pages;     //  items written
@@ -341,6 +346,8 @@ typedef struct {
     uint64_t in_flight; //  dispatched, no outcome yet
     uint64_t started_ms;
     uint64_t elapsed_ms;
+    //  Optional (absent = "" = none):
+    const char *error; //  why the crawl is paused by the broker (disk trouble)
 } zc_crawl_status_t;
 
 typedef struct {
@@ -351,6 +358,24 @@ typedef struct {
     zc_crawl_status_t *crawls;
     size_t crawl_count;
 } zc_status_reply_t;
+
+typedef struct {
+    const char *node;     //  the parser node's id (as in its HELLO)
+    const uint64_t *jobs; //  ids of the jobs whose PAGE it has received
+    size_t job_count;
+} zc_accept_t;
+
+typedef struct {
+    const char *node; //  the leaving node's id (as in its HELLO)
+} zc_bye_t;
+
+typedef struct {
+    const char *crawl;
+} zc_pause_t;
+
+typedef struct {
+    const char *crawl;
+} zc_resume_t;
 
 typedef struct {
     zc_msg_type_t type;
@@ -371,6 +396,10 @@ typedef struct {
         zc_ok_t ok;
         zc_error_t error;
         zc_status_reply_t status_reply;
+        zc_accept_t accept;
+        zc_bye_t bye;
+        zc_pause_t pause;
+        zc_resume_t resume;
     };
     void *owned_; //  decoder's private storage; NULL for caller-built messages
 } zc_msg_t;

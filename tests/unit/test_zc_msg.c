@@ -37,6 +37,7 @@ typedef struct {
     zc_field_t fields[8];
     const char *values[32];
     zc_node_status_t nodes[20];
+    uint64_t ids[300];
     zc_crawl_status_t crawls[10];
     zc_robots_rule_t robots[4];
     zc_extract_rule_t rules[4];
@@ -245,6 +246,22 @@ s_example_golden (example_t *ex, zc_msg_type_t type)
                                               .crawls = ex->crawls,
                                               .crawl_count = 1};
         break;
+    case ZC_MSG_ACCEPT:
+        ex->ids[0] = 42;
+        ex->ids[1] = 43;
+        ex->ids[2] = 1700000000123;
+        m->accept =
+            (zc_accept_t){.node = "parser-host2-4242-beef", .jobs = ex->ids, .job_count = 3};
+        break;
+    case ZC_MSG_BYE:
+        m->bye.node = "fetcher-host1-4242-beef";
+        break;
+    case ZC_MSG_PAUSE:
+        m->pause.crawl = "c1";
+        break;
+    case ZC_MSG_RESUME:
+        m->resume.crawl = "c1";
+        break;
     }
 }
 
@@ -313,6 +330,12 @@ s_example_many (example_t *ex, zc_msg_type_t type)
         }
         break;
     }
+    case ZC_MSG_ACCEPT:
+        //  Every msgpack integer width.
+        for (size_t i = 0; i < 300; i++)
+            ex->ids[i] = i < 64 ? i : UINT64_MAX / (i + 1) >> (i % 64);
+        m->accept.job_count = 300;
+        break;
     case ZC_MSG_HELLO:
     case ZC_MSG_WELCOME:
     case ZC_MSG_READY:
@@ -322,6 +345,9 @@ s_example_many (example_t *ex, zc_msg_type_t type)
     case ZC_MSG_STOP:
     case ZC_MSG_OK:
     case ZC_MSG_ERROR:
+    case ZC_MSG_BYE:
+    case ZC_MSG_PAUSE:
+    case ZC_MSG_RESUME:
         break;
     }
 }
@@ -396,6 +422,16 @@ s_example_empty (example_t *ex, zc_msg_type_t type)
         m->status_reply.nodes = NULL;
         m->status_reply.crawl_count = 0;
         m->status_reply.crawls = NULL;
+        break;
+    case ZC_MSG_ACCEPT:
+        m->accept = (zc_accept_t){.node = "", .jobs = NULL, .job_count = 0};
+        break;
+    case ZC_MSG_BYE:
+        m->bye.node = "";
+        break;
+    case ZC_MSG_PAUSE:
+    case ZC_MSG_RESUME:
+        m->pause.crawl = ""; //  same layout for the two
         break;
     }
 }
@@ -487,6 +523,10 @@ s_example_full (example_t *ex, zc_msg_type_t type)
         m->page.rules = ex->rules;
         m->page.rule_count = 3;
         break;
+    case ZC_MSG_STATUS_REPLY:
+        ex->crawls[0].state = "paused";
+        ex->crawls[0].error = "items file: No space left on device";
+        break;
     case ZC_MSG_HELLO:
     case ZC_MSG_WELCOME:
     case ZC_MSG_READY:
@@ -497,7 +537,10 @@ s_example_full (example_t *ex, zc_msg_type_t type)
     case ZC_MSG_STOP:
     case ZC_MSG_OK:
     case ZC_MSG_ERROR:
-    case ZC_MSG_STATUS_REPLY:
+    case ZC_MSG_ACCEPT:
+    case ZC_MSG_BYE:
+    case ZC_MSG_PAUSE:
+    case ZC_MSG_RESUME:
         break;
     }
 }
@@ -656,6 +699,7 @@ s_check_crawl (const zc_crawl_status_t *e, const zc_crawl_status_t *g)
     assert_int_equal (e->in_flight, g->in_flight);
     assert_int_equal (e->started_ms, g->started_ms);
     assert_int_equal (e->elapsed_ms, g->elapsed_ms);
+    s_check_str (e->error, g->error);
 }
 
 static void
@@ -792,6 +836,21 @@ s_check_msg (const zc_msg_t *e, const zc_msg_t *g)
         for (size_t i = 0; i < g->status_reply.crawl_count; i++)
             s_check_crawl (&e->status_reply.crawls[i], &g->status_reply.crawls[i]);
         break;
+    case ZC_MSG_ACCEPT:
+        s_check_str (e->accept.node, g->accept.node);
+        assert_int_equal (e->accept.job_count, g->accept.job_count);
+        for (size_t i = 0; i < g->accept.job_count; i++)
+            assert_int_equal (e->accept.jobs[i], g->accept.jobs[i]);
+        break;
+    case ZC_MSG_BYE:
+        s_check_str (e->bye.node, g->bye.node);
+        break;
+    case ZC_MSG_PAUSE:
+        s_check_str (e->pause.crawl, g->pause.crawl);
+        break;
+    case ZC_MSG_RESUME:
+        s_check_str (e->resume.crawl, g->resume.crawl);
+        break;
     }
 }
 
@@ -914,6 +973,7 @@ static const vector_t s_full_vectors[] = {
     {ZC_MSG_SUBMIT, VARIANT_FULL, "SUBMIT.full"},
     {ZC_MSG_RESULT, VARIANT_FULL, "RESULT.full"},
     {ZC_MSG_FETCH_FAILED, VARIANT_FULL, "FETCH_FAILED.full"},
+    {ZC_MSG_STATUS_REPLY, VARIANT_FULL, "STATUS_REPLY.full"},
 };
 #define S_FULL_VECTORS (sizeof s_full_vectors / sizeof s_full_vectors[0])
 #define S_VECTORS ((ZC_MSG_TYPE_COUNT - ZC_MSG_HELLO) + S_FULL_VECTORS)
@@ -947,6 +1007,14 @@ test_type_names (void **state)
     assert_string_equal (zc_msg_type_str (ZC_MSG_HELLO), "HELLO");
     assert_string_equal (zc_msg_type_str (ZC_MSG_FETCH_FAILED), "FETCH_FAILED");
     assert_string_equal (zc_msg_type_str (ZC_MSG_STATUS_REPLY), "STATUS_REPLY");
+    assert_string_equal (zc_msg_type_str (ZC_MSG_ACCEPT), "ACCEPT");
+    assert_string_equal (zc_msg_type_str (ZC_MSG_BYE), "BYE");
+    assert_string_equal (zc_msg_type_str (ZC_MSG_PAUSE), "PAUSE");
+    assert_string_equal (zc_msg_type_str (ZC_MSG_RESUME), "RESUME");
+    //  Appended after v1's types: the v1 numbering is unchanged.
+    assert_int_equal (ZC_MSG_STATUS_REPLY, 16);
+    assert_int_equal (ZC_MSG_ACCEPT, 17);
+    assert_int_equal (ZC_MSG_RESUME, 20);
     assert_string_equal (zc_msg_type_str ((zc_msg_type_t)0), "?");
     assert_string_equal (zc_msg_type_str ((zc_msg_type_t)ZC_MSG_TYPE_COUNT), "?");
     for (int s = ZC_MSG_DECODE_OK; s <= ZC_MSG_DECODE_FIELD; s++)
@@ -1242,6 +1310,7 @@ static const char *const s_optional_keys[] = {
     "nofollow",
     "charset",
     "retry_after_ms",
+    "error",
 };
 #define S_OPTIONAL_KEYS (sizeof s_optional_keys / sizeof s_optional_keys[0])
 
@@ -1250,6 +1319,8 @@ s_optional_index (zc_msg_type_t type, const char *key)
 {
     if ((type == ZC_MSG_PAGE || type == ZC_MSG_RESULT) && strcmp (key, "redirects") == 0)
         return -1;
+    if (type == ZC_MSG_ERROR && strcmp (key, "error") == 0)
+        return -1; //  ERROR's one required field
     for (size_t i = 0; i < S_OPTIONAL_KEYS; i++)
         if (strcmp (key, s_optional_keys[i]) == 0)
             return (int)i;
@@ -1485,8 +1556,8 @@ static void
 test_optional_absent_is_zero (void **state)
 {
     (void)state;
-    const zc_msg_type_t types[] = {ZC_MSG_JOBS, ZC_MSG_SUBMIT, ZC_MSG_RESULT, ZC_MSG_FETCH_FAILED,
-                                   ZC_MSG_PAGE};
+    const zc_msg_type_t types[] = {ZC_MSG_JOBS,         ZC_MSG_SUBMIT, ZC_MSG_RESULT,
+                                   ZC_MSG_FETCH_FAILED, ZC_MSG_PAGE,   ZC_MSG_STATUS_REPLY};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         size_t size;
         unsigned char *golden = s_golden (types[i], &size);
@@ -1545,6 +1616,11 @@ test_optional_absent_is_zero (void **state)
         case ZC_MSG_PAGE:
             assert_int_equal (msg->page.rule_count, 0);
             assert_null (msg->page.rules);
+            break;
+        case ZC_MSG_STATUS_REPLY:
+            assert_int_equal (msg->status_reply.crawl_count, 1);
+            assert_non_null (msg->status_reply.crawls[0].error);
+            assert_string_equal (msg->status_reply.crawls[0].error, "");
             break;
         default:
             fail ();
@@ -1620,10 +1696,13 @@ test_optional_zero_omitted (void **state)
     s_example_destroy (&ex);
 
     //  A message with every optional field zero is the v1 message, byte for byte.
-    const zc_msg_type_t types[] = {ZC_MSG_SUBMIT, ZC_MSG_RESULT, ZC_MSG_FETCH_FAILED};
+    const zc_msg_type_t types[] = {ZC_MSG_SUBMIT, ZC_MSG_RESULT, ZC_MSG_FETCH_FAILED,
+                                   ZC_MSG_STATUS_REPLY};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         ex = s_example_new (types[i], VARIANT_GOLDEN);
-        if (types[i] == ZC_MSG_RESULT) {
+        if (types[i] == ZC_MSG_STATUS_REPLY)
+            ex->crawls[0].error = "";
+        else if (types[i] == ZC_MSG_RESULT) {
             ex->msg.result.canonical = "";
             ex->msg.result.charset = "";
         } else if (types[i] == ZC_MSG_SUBMIT) {
@@ -1845,6 +1924,75 @@ test_job_origin (void **state)
     msgpack_zone_free (zone);
     zmsg_destroy (&zmsg);
     s_example_destroy (&ex);
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
+//  ACCEPT's id array: only non-negative integers up to 2^64-1; a huge
+//  declared count is rejected before any allocation.
+static void
+test_accept_ids (void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+
+    s_pack_head (&pk, 4, 1, "ACCEPT");
+    msgpack_pack_str_with_body (&pk, "node", 4);
+    msgpack_pack_str_with_body (&pk, "p", 1);
+    msgpack_pack_str_with_body (&pk, "jobs", 4);
+    msgpack_pack_array (&pk, 3);
+    msgpack_pack_fix_uint8 (&pk, 1); //  any width
+    msgpack_pack_fix_uint32 (&pk, 2);
+    msgpack_pack_uint64 (&pk, UINT64_MAX);
+    zc_msg_decode_status_t status;
+    zc_msg_t *msg = s_decode_bytes (sbuf.data, sbuf.size, NULL, 0, 1, &status);
+    assert_non_null (msg);
+    assert_int_equal (msg->accept.job_count, 3);
+    assert_int_equal (msg->accept.jobs[0], 1);
+    assert_int_equal (msg->accept.jobs[1], 2);
+    assert_true (msg->accept.jobs[2] == UINT64_MAX);
+    zc_msg_destroy (&msg);
+    msgpack_sbuffer_clear (&sbuf);
+
+    //  Bad elements and a jobs value that is not an array.
+    for (int bad = 0; bad < 5; bad++) {
+        s_pack_head (&pk, 4, 1, "ACCEPT");
+        msgpack_pack_str_with_body (&pk, "node", 4);
+        msgpack_pack_str_with_body (&pk, "p", 1);
+        msgpack_pack_str_with_body (&pk, "jobs", 4);
+        if (bad == 4)
+            msgpack_pack_uint32 (&pk, 7);
+        else {
+            msgpack_pack_array (&pk, 2);
+            msgpack_pack_uint32 (&pk, 7);
+            if (bad == 0)
+                msgpack_pack_int (&pk, -1);
+            else if (bad == 1)
+                msgpack_pack_str_with_body (&pk, "8", 1);
+            else if (bad == 2)
+                msgpack_pack_double (&pk, 8.0);
+            else
+                msgpack_pack_nil (&pk);
+        }
+        assert_int_equal (s_decode_sbuf (&sbuf, 1), ZC_MSG_DECODE_FIELD);
+    }
+
+    //  jobs is required.
+    s_pack_head (&pk, 3, 1, "ACCEPT");
+    msgpack_pack_str_with_body (&pk, "node", 4);
+    msgpack_pack_str_with_body (&pk, "p", 1);
+    assert_int_equal (s_decode_sbuf (&sbuf, 1), ZC_MSG_DECODE_FIELD);
+
+    //  A declared count of 2^32-1 elements.
+    s_pack_head (&pk, 4, 1, "ACCEPT");
+    msgpack_pack_str_with_body (&pk, "node", 4);
+    msgpack_pack_str_with_body (&pk, "p", 1);
+    msgpack_pack_str_with_body (&pk, "jobs", 4);
+    msgpack_pack_array (&pk, UINT32_MAX);
+    msgpack_pack_uint32 (&pk, 1);
+    assert_int_equal (s_decode_sbuf (&sbuf, 1), ZC_MSG_DECODE_TOO_LARGE);
     msgpack_sbuffer_destroy (&sbuf);
 }
 
@@ -2228,6 +2376,7 @@ main (void)
         cmocka_unit_test (test_wrong_types_and_missing_fields),
         cmocka_unit_test (test_envelope_errors),
         cmocka_unit_test (test_job_origin),
+        cmocka_unit_test (test_accept_ids),
         cmocka_unit_test (test_unknown_fields_ignored),
         cmocka_unit_test (test_huge_declared_sizes),
         cmocka_unit_test (test_deep_nesting),
