@@ -66,6 +66,7 @@ zc_inflight_job_destroy (zc_inflight_job_t **entry_p)
         return;
     zc_crawl_job_clear (&entry->work);
     free (entry->fetcher);
+    free (entry->parser);
     free (entry);
     *entry_p = NULL;
 }
@@ -121,6 +122,22 @@ zc_inflight_claim (zc_inflight_t *self, uint64_t id, const char *crawl_id, zc_jo
     return s_detach (self, key);
 }
 
+int
+zc_inflight_accept (zc_inflight_t *self, uint64_t id, const char *parser)
+{
+    assert (parser);
+    char key[32];
+    s_key (id, key, sizeof key);
+    zc_inflight_job_t *entry = (zc_inflight_job_t *)zhashx_lookup (self->by_id, key);
+    if (!entry || entry->work.kind != ZC_JOB_PAGE)
+        return 1;
+    if (!entry->parser || !streq (entry->parser, parser)) {
+        free (entry->parser);
+        entry->parser = zc_strdup (parser);
+    }
+    return 0;
+}
+
 typedef bool (s_match_fn) (const zc_inflight_job_t *entry, const void *arg);
 
 //  Detaches every record MATCH accepts, into a new list that owns them.
@@ -141,10 +158,17 @@ s_take_matching (zc_inflight_t *self, s_match_fn *match, const void *arg)
     return taken;
 }
 
+//  Held by the fetcher: sent to it and not accepted by a parser node.
 static bool
 s_of_fetcher (const zc_inflight_job_t *entry, const void *arg)
 {
-    return streq (entry->fetcher, (const char *)arg);
+    return !entry->parser && streq (entry->fetcher, (const char *)arg);
+}
+
+static bool
+s_of_parser (const zc_inflight_job_t *entry, const void *arg)
+{
+    return entry->parser && streq (entry->parser, (const char *)arg);
 }
 
 static bool
@@ -163,6 +187,12 @@ zlistx_t *
 zc_inflight_take_fetcher (zc_inflight_t *self, const char *fetcher)
 {
     return s_take_matching (self, s_of_fetcher, fetcher);
+}
+
+zlistx_t *
+zc_inflight_take_parser (zc_inflight_t *self, const char *parser)
+{
+    return s_take_matching (self, s_of_parser, parser);
 }
 
 zlistx_t *

@@ -2,10 +2,15 @@
 
     Every job the broker dispatches gets a record here, keyed by a job id the
     table assigns (1, 2, 3...): its crawl, its work (URL, host, attempt...),
-    the fetcher holding it and its lease deadline. A record leaves the table
+    the node holding it and its lease deadline. A record leaves the table
     exactly once: taken by its first outcome (zc_inflight_claim), or taken in
-    bulk when its fetcher is gone, its crawl is stopped or its lease has
+    bulk when its holder is gone, its crawl is stopped or its lease has
     expired. An outcome that finds no matching record is late and counted.
+
+    Ownership (docs/PROTOCOL.md 6.3): a job is held by the fetcher it was
+    sent to until a parser node ACCEPTs it (zc_inflight_accept), then by that
+    parser node; zc_inflight_take_fetcher and zc_inflight_take_parser take
+    exactly the jobs their node holds.
 
     The table only keeps records; requeueing, logging and dispatching stay
     with the broker. Not thread-safe: owned by the broker actor.
@@ -26,7 +31,9 @@ typedef struct {
     uint64_t id;
     zc_crawl_t *crawl;   //  borrowed: the broker's crawl, outlives the record
     zc_crawl_job_t work; //  owned strings
-    char *fetcher;       //  owned: routing key of the fetcher holding it
+    char *fetcher;       //  owned: routing key of the fetcher it was sent to
+    char *parser;        //  owned: routing key of the parser node that accepted
+                         //  it (then holding it), or NULL while the fetcher holds it
     int64_t deadline_ms; //  the lease: expired once this has passed
 } zc_inflight_job_t;
 
@@ -59,9 +66,22 @@ zc_inflight_job_t *zc_inflight_take (zc_inflight_t *self, uint64_t id);
 zc_inflight_job_t *zc_inflight_claim (zc_inflight_t *self, uint64_t id, const char *crawl_id,
                                       zc_job_kind_t kind);
 
-//  Removes every job held by fetcher FETCHER and returns them in a new list
-//  (caller owns the list; destroying it destroys the records).
+//  Records that parser node PARSER (routing key, copied) has received the
+//  PAGE of job ID and holds it from now on (a later ACCEPT by another parser
+//  node moves it there). Returns 0 if so; 1 if there is no such page job
+//  (its outcome came first, it was requeued, or the id is a robots job or
+//  unknown): nothing changes and nothing is counted as late.
+int zc_inflight_accept (zc_inflight_t *self, uint64_t id, const char *parser);
+
+//  Removes every job held by fetcher FETCHER, i.e. sent to it and not
+//  accepted by a parser node (those stay: they are no longer the fetcher's),
+//  and returns them in a new list (caller owns the list; destroying it
+//  destroys the records).
 zlistx_t *zc_inflight_take_fetcher (zc_inflight_t *self, const char *fetcher);
+
+//  Removes every job held by (accepted by) parser node PARSER; returned as
+//  for zc_inflight_take_fetcher.
+zlistx_t *zc_inflight_take_parser (zc_inflight_t *self, const char *parser);
 
 //  Removes every job of CRAWL; returned as for zc_inflight_take_fetcher.
 zlistx_t *zc_inflight_take_crawl (zc_inflight_t *self, zc_crawl_t *crawl);

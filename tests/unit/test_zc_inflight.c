@@ -95,6 +95,7 @@ test_add_take (void **state)
     assert_ptr_equal (first->crawl, fixture->a);
     assert_string_equal (first->work.url, "http://127.0.0.1/a");
     assert_string_equal (first->fetcher, "f1");
+    assert_null (first->parser); //  held by the fetcher
     assert_int_equal (first->deadline_ms, 1000);
     work = s_work (ZC_JOB_PAGE, "http://127.0.0.1/b");
     zc_inflight_job_t *second = zc_inflight_add (jobs, fixture->a, &work, "f1", 2000);
@@ -238,6 +239,91 @@ test_take_expired (void **state)
     zc_inflight_destroy (&jobs);
 }
 
+//  Collects the ids of a taken list as a bit set (ids < 64) and destroys it.
+static uint64_t
+s_ids (zlistx_t **taken_p)
+{
+    uint64_t ids = 0;
+    for (zc_inflight_job_t *job = (zc_inflight_job_t *)zlistx_first (*taken_p); job;
+         job = (zc_inflight_job_t *)zlistx_next (*taken_p)) {
+        assert_true (job->id < 64);
+        ids |= (uint64_t)1 << job->id;
+    }
+    zlistx_destroy (taken_p);
+    return ids;
+}
+
+static void
+test_accept (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    zc_inflight_t *jobs = zc_inflight_new ();
+    s_add (jobs, fixture->a, ZC_JOB_PAGE, "http://127.0.0.1/1", "f1", 1000);   //  1
+    s_add (jobs, fixture->a, ZC_JOB_PAGE, "http://127.0.0.1/2", "f1", 1000);   //  2
+    s_add (jobs, fixture->a, ZC_JOB_ROBOTS, "http://127.0.0.1/r", "f1", 1000); //  3
+    s_add (jobs, fixture->b, ZC_JOB_PAGE, "http://127.0.0.1/4", "f2", 1000);   //  4
+
+    assert_int_equal (zc_inflight_accept (jobs, 1, "p1"), 0);
+    assert_int_equal (zc_inflight_accept (jobs, 1, "p1"), 0); //  again: same
+    assert_int_equal (zc_inflight_accept (jobs, 4, "p2"), 0);
+    //  Unknown ids and robots jobs: 1, nothing changes, not late
+    assert_int_equal (zc_inflight_accept (jobs, 99, "p1"), 1);
+    assert_int_equal (zc_inflight_accept (jobs, 0, "p1"), 1);
+    assert_int_equal (zc_inflight_accept (jobs, 3, "p1"), 1);
+    assert_int_equal (zc_inflight_late_count (jobs), 0);
+    assert_int_equal (zc_inflight_size (jobs), 4);
+
+    zc_inflight_job_t *job = zc_inflight_take (jobs, 1);
+    assert_string_equal (job->parser, "p1");
+    assert_string_equal (job->fetcher, "f1"); //  still remembered
+    //  Its RESULT came first (the record is gone): 1, not late
+    assert_int_equal (zc_inflight_accept (jobs, 1, "p1"), 1);
+    assert_int_equal (zc_inflight_late_count (jobs), 0);
+    //  Put it back under a new id, accepted by p1 then moved to p2
+    zc_crawl_job_t work = s_work (ZC_JOB_PAGE, "http://127.0.0.1/1");
+    zc_inflight_job_t *again = zc_inflight_add (jobs, fixture->a, &work, "f1", 1000); //  5
+    zc_inflight_job_destroy (&job);
+    assert_int_equal (again->id, 5);
+    assert_null (again->parser);
+    assert_int_equal (zc_inflight_accept (jobs, 5, "p1"), 0);
+    assert_string_equal (again->parser, "p1");
+    assert_int_equal (zc_inflight_accept (jobs, 5, "p2"), 0);
+    assert_string_equal (again->parser, "p2");
+
+    //  The fetcher's death takes only what it still holds: 2 and the robots job
+    zlistx_t *taken = zc_inflight_take_fetcher (jobs, "f1");
+    assert_int_equal (s_ids (&taken), (1u << 2) | (1u << 3));
+    taken = zc_inflight_take_fetcher (jobs, "f2"); //  4 was accepted
+    assert_int_equal (s_ids (&taken), 0);
+    assert_int_equal (zc_inflight_size (jobs), 2);
+
+    //  The parser node's death takes what it accepted
+    taken = zc_inflight_take_parser (jobs, "p1");
+    assert_int_equal (s_ids (&taken), 0);         //  5 moved to p2
+    taken = zc_inflight_take_parser (jobs, "f1"); //  a fetcher key holds nothing as parser
+    assert_int_equal (s_ids (&taken), 0);
+    taken = zc_inflight_take_parser (jobs, "p2");
+    assert_int_equal (s_ids (&taken), (1u << 4) | (1u << 5));
+    assert_int_equal (zc_inflight_size (jobs), 0);
+
+    //  Accepted jobs still expire and are still claimed by their outcome
+    s_add (jobs, fixture->a, ZC_JOB_PAGE, "http://127.0.0.1/6", "f1", 1000); //  6
+    s_add (jobs, fixture->a, ZC_JOB_PAGE, "http://127.0.0.1/7", "f1", 3000); //  7
+    assert_int_equal (zc_inflight_accept (jobs, 6, "p1"), 0);
+    assert_int_equal (zc_inflight_accept (jobs, 7, "p1"), 0);
+    taken = zc_inflight_take_expired (jobs, 2000);
+    assert_int_equal (s_ids (&taken), 1u << 6);
+    job = zc_inflight_claim (jobs, 7, "crawl-a", ZC_JOB_PAGE);
+    assert_non_null (job);
+    assert_string_equal (job->parser, "p1");
+    zc_inflight_job_destroy (&job);
+
+    //  Records destroyed with the table free their parser key (ASan checks)
+    s_add (jobs, fixture->a, ZC_JOB_PAGE, "http://127.0.0.1/8", "f1", 1000); //  8
+    assert_int_equal (zc_inflight_accept (jobs, 8, "p1"), 0);
+    zc_inflight_destroy (&jobs);
+}
+
 int
 main (void)
 {
@@ -246,6 +332,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_claim, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_take_fetcher_and_crawl, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_take_expired, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_accept, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
