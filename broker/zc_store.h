@@ -43,6 +43,9 @@ typedef enum {
 //  Opens (creating DIR and the tables if needed) the store in DIR.
 //  Returns NULL and sets *ERROR (a new string, caller frees) if DIR cannot
 //  be created or opened, is locked by another process, or is not a store.
+//  The initial map size is 1 GiB, or ZC_STORE_INITIAL_MAP (bytes) from the
+//  environment (tests and benchmarks use it to exercise map growth).
+//  META key "zcrawl-store" is reserved (the format version; each() sees it).
 zc_store_t *zc_store_open (const char *dir, char **error);
 
 //  Closes the store; an uncommitted batch is discarded (commit first).
