@@ -24,6 +24,16 @@
 
     Page bodies are handed to libzmq without a copy: zc_http's buffer becomes
     the body frame (zmq_msg_init_data), and frame 1 comes from zc_msg.
+
+    Graceful stop (pipe command DRAIN, see zc_fetcher.h): no more READY;
+    page jobs that arrive afterwards are handed back at once as FETCH_FAILED
+    "shutdown" (the broker requeues them with the same attempt); running
+    transfers finish until the drain deadline, then they are aborted and
+    handed back the same way, as are pages still in the outbox. Robots jobs
+    are not handed back by message (the broker only takes FETCH_FAILED for
+    page jobs): the BYE that ends the drain requeues them. Once nothing is
+    left, BYE goes to the broker, the PAGE and broker sockets linger so that
+    what is queued leaves, and DRAINED goes up the pipe.
 */
 #include "zc_fetcher.h"
 #include "zc_http.h"
@@ -43,6 +53,9 @@
 #define S_ROBOTS_MAX_REDIRECTS 5
 #define S_PAGE_SNDHWM 16
 #define S_PAGE_LINGER_MS 2000
+#define S_BYE_LINGER_MS 2000
+#define S_DEFAULT_DRAIN_MS 10000
+#define S_MAX_DRAIN_MS 600000
 #define S_MAX_PARSERS 1024
 #define S_MAX_ENDPOINT_BYTES 256
 
@@ -66,11 +79,17 @@ typedef struct {
     void *handle; //  in self->jobs
 } s_job_t;
 
-//  A page waiting for the PUSH socket.
+//  A page waiting for the PUSH socket, with what a hand-back needs.
 typedef struct {
     zframe_t *header; //  owned: frame 1 (PAGE metadata)
     char *body;       //  owned (malloc), handed to zmq when sent
     size_t body_size;
+    char *crawl;    //  owned
+    uint64_t id;    //  the job's
+    char *url;      //  owned: the URL outcomes are reported under
+    char *location; //  owned: FETCH_FAILED location of a hand-back
+    uint32_t attempt;
+    uint32_t redirects; //  job.redirects
 } s_page_t;
 
 typedef struct {
@@ -92,6 +111,10 @@ typedef struct {
     uint32_t credit; //  READY credit granted and not yet used by JOBS
     uint64_t done;   //  jobs ended
     uint64_t decode_errors;
+    bool draining;        //  DRAIN received: no READY, new jobs handed back
+    bool drained;         //  BYE sent and DRAINED replied
+    int drain_timer_id;   //  -1 when none
+    uint64_t handed_back; //  jobs returned as "shutdown"
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -236,6 +259,9 @@ s_page_destroy (s_page_t **page_p)
         return;
     zframe_destroy (&page->header);
     free (page->body);
+    free (page->crawl);
+    free (page->url);
+    free (page->location);
     free (page);
     *page_p = NULL;
 }
@@ -292,7 +318,7 @@ s_free_slots (self_t *self)
 static void
 s_top_up (self_t *self, bool force)
 {
-    if (!self->link || !zc_link_registered (self->link))
+    if (self->draining || !self->link || !zc_link_registered (self->link))
         return;
     uint32_t free_slots = s_free_slots (self);
     uint32_t batch = self->capacity / 8 > 1 ? self->capacity / 8 : 1;
@@ -308,12 +334,15 @@ s_top_up (self_t *self, bool force)
 //  --------------------------------------------------------------------------
 //  Outcomes
 
+static void s_drain_check (self_t *self);
+
 static void
 s_job_end (self_t *self, s_job_t *job)
 {
     zlistx_delete (self->jobs, job->handle); //  destroys the job
     self->done++;
     s_top_up (self, false);
+    s_drain_check (self);
 }
 
 //  The URL outcomes are reported under: the origin of a continuation job,
@@ -393,8 +422,10 @@ s_outbox_drain (self_t *self)
         zloop_poller_end (self->loop, &self->push_item);
         self->push_polling = false;
     }
-    if (sent)
+    if (sent) {
         s_top_up (self, false);
+        s_drain_check (self);
+    }
 }
 
 static int
@@ -433,6 +464,12 @@ s_page_emit (self_t *self, s_job_t *job, zc_http_result_t *result)
     page->header = zmsg_pop (zmsg); //  frame 2 (the empty body) is replaced
     zmsg_destroy (&zmsg);
     page->body = zc_http_result_take_body (result, &page->body_size);
+    page->crawl = zc_strdup (job->crawl);
+    page->id = job->id;
+    page->url = zc_strdup (s_job_report_url (job));
+    page->location = zc_strdup (*job->origin && !streq (job->origin, job->url) ? job->url : "");
+    page->attempt = job->attempt;
+    page->redirects = job->prior_redirects;
 
     zlistx_add_end (self->outbox, page);
     s_job_end (self, job);
@@ -554,6 +591,142 @@ s_on_http_done (void *arg, zc_http_result_t *result, void *user)
 }
 
 //  --------------------------------------------------------------------------
+//  Graceful stop
+
+#define S_SHUTDOWN_DETAIL "the fetcher is stopping"
+
+//  Returns JOB to the broker untried (or aborted): FETCH_FAILED "shutdown"
+//  for a page job, which the broker requeues with the same attempt. A
+//  robots job just ends here; the BYE that follows requeues it.
+static void
+s_hand_back (self_t *self, s_job_t *job)
+{
+    self->handed_back++;
+    if (job->kind == ZC_JOB_ROBOTS)
+        s_job_end (self, job);
+    else
+        s_job_fail (self, job, "shutdown", S_SHUTDOWN_DETAIL, 0, NULL);
+}
+
+//  Returns the job of a page that never left the outbox.
+static void
+s_page_hand_back (self_t *self, s_page_t *page)
+{
+    self->handed_back++;
+    zc_msg_t msg = {.type = ZC_MSG_FETCH_FAILED,
+                    .fetch_failed = {.crawl = page->crawl,
+                                     .id = page->id,
+                                     .url = page->url,
+                                     .attempt = page->attempt,
+                                     .reason = "shutdown",
+                                     .detail = S_SHUTDOWN_DETAIL,
+                                     .location = page->location,
+                                     .fetched_at_ms = (uint64_t)zc_now_ms (),
+                                     .redirects = page->redirects}};
+    if (zc_msg_send (&msg, zc_link_socket (self->link), NULL) != 0)
+        zsys_warning ("zc_fetcher: FETCH_FAILED for %s not sent: %s", page->url,
+                      zmq_strerror (zmq_errno ()));
+}
+
+//  Nothing left: BYE to the broker, lingering sockets, DRAINED up the pipe.
+static void
+s_drain_finish (self_t *self)
+{
+    self->drained = true;
+    if (self->drain_timer_id != -1)
+        zloop_timer_end (self->loop, self->drain_timer_id);
+    self->drain_timer_id = -1;
+    //  No more heartbeats: they would register us again after BYE.
+    if (self->tick_id != -1)
+        zloop_timer_end (self->loop, self->tick_id);
+    self->tick_id = -1;
+    if (self->push)
+        zsock_set_linger (self->push, S_PAGE_LINGER_MS);
+    if (self->link) {
+        zsock_t *dealer = zc_link_socket (self->link);
+        zsock_set_linger (dealer, S_BYE_LINGER_MS);
+        zc_msg_t bye = {.type = ZC_MSG_BYE, .bye = {.node = self->node_id}};
+        if (zc_msg_send (&bye, dealer, NULL) != 0)
+            zsys_warning ("zc_fetcher: BYE not sent: %s", zmq_strerror (zmq_errno ()));
+    }
+    zsys_info ("zc_fetcher: %s drained: %" PRIu64 " jobs done, %" PRIu64 " handed back%s",
+               self->node_id, self->done, self->handed_back, self->link ? ", BYE sent" : "");
+    if (zstr_send (self->pipe, "DRAINED") != 0)
+        zsys_warning ("zc_fetcher: cannot answer DRAIN");
+}
+
+static void
+s_drain_check (self_t *self)
+{
+    if (self->draining && !self->drained && zlistx_size (self->jobs) == 0 &&
+        zlistx_size (self->outbox) == 0)
+        s_drain_finish (self);
+}
+
+//  The drain deadline: running transfers are aborted and, like pages that
+//  could not be pushed, handed back.
+static void
+s_drain_deadline (self_t *self)
+{
+    size_t aborted = self->http ? zc_http_abort_all (self->http) : 0;
+    size_t unsent = zlistx_size (self->outbox);
+    if (aborted || unsent)
+        zsys_info ("zc_fetcher: %s drain deadline: %zu transfers aborted, %zu pages unsent, "
+                   "handing them back",
+                   self->node_id, aborted, unsent);
+    s_job_t *job;
+    while ((job = zlistx_first (self->jobs)))
+        s_hand_back (self, job);
+    s_page_t *page;
+    while ((page = zlistx_first (self->outbox))) {
+        s_page_hand_back (self, page);
+        zlistx_delete (self->outbox, zlistx_cursor (self->outbox));
+    }
+    if (self->push_polling)
+        zloop_poller_end (self->loop, &self->push_item);
+    self->push_polling = false;
+    s_drain_check (self);
+}
+
+static int
+s_on_drain_deadline (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = arg;
+    self->drain_timer_id = -1; //  a one-shot timer: gone once fired
+    s_drain_deadline (self);
+    return 0;
+}
+
+static void
+s_drain_start (self_t *self, int64_t drain_ms)
+{
+    if (self->drained) {
+        if (zstr_send (self->pipe, "DRAINED") != 0)
+            zsys_warning ("zc_fetcher: cannot answer DRAIN");
+        return;
+    }
+    if (self->draining)
+        return; //  DRAINED follows
+    self->draining = true;
+    if (!self->started) {
+        s_drain_finish (self);
+        return;
+    }
+    zsys_info ("zc_fetcher: %s draining: %zu transfers running, %zu pages queued, "
+               "deadline %" PRId64 " ms",
+               self->node_id, zlistx_size (self->jobs), zlistx_size (self->outbox), drain_ms);
+    if (drain_ms > 0)
+        self->drain_timer_id =
+            zloop_timer (self->loop, (size_t)drain_ms, 1, s_on_drain_deadline, self);
+    if (drain_ms <= 0 || self->drain_timer_id == -1)
+        s_drain_deadline (self);
+    else
+        s_drain_check (self);
+}
+
+//  --------------------------------------------------------------------------
 //  Broker messages
 
 static void
@@ -565,7 +738,9 @@ s_on_jobs (self_t *self, const zc_jobs_t *jobs)
         bool over = zlistx_size (self->jobs) + zlistx_size (self->outbox) > self->capacity;
         if (self->credit > 0)
             self->credit--;
-        if (over) {
+        if (self->draining)
+            s_hand_back (self, job);
+        else if (over) {
             zsys_warning ("zc_fetcher: job %" PRIu64 " beyond capacity %u", job->id,
                           self->capacity);
             s_job_fail (self, job, "overloaded", "job beyond the fetcher's credit", 0, NULL);
@@ -700,6 +875,7 @@ s_self_new (zsock_t *pipe, const zc_fetcher_config_t *config)
     zlistx_set_destructor (self->outbox, s_page_destructor);
     self->parsers = s_strlist_new ();
     self->tick_id = -1;
+    self->drain_timer_id = -1;
     return self;
 }
 
@@ -727,6 +903,9 @@ s_stop (self_t *self)
     if (self->tick_id != -1)
         zloop_timer_end (self->loop, self->tick_id);
     self->tick_id = -1;
+    if (self->drain_timer_id != -1)
+        zloop_timer_end (self->loop, self->drain_timer_id);
+    self->drain_timer_id = -1;
     if (self->link)
         zloop_reader_end (self->loop, zc_link_socket (self->link));
     if (self->push_polling)
@@ -779,19 +958,39 @@ s_handle_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 {
     (void)loop;
     self_t *self = arg;
-    char *command = zstr_recv (pipe);
-    if (!command)
+    zmsg_t *request = zmsg_recv (pipe);
+    if (!request)
         return -1; //  interrupted
+    char *command = zmsg_popstr (request);
     int rc = 0;
-    if (streq (command, "$TERM"))
+    if (!command)
+        zsys_warning ("zc_fetcher: empty command");
+    else if (streq (command, "$TERM"))
         rc = -1;
     else if (streq (command, "START")) {
-        int started = s_start (self);
+        if (self->draining)
+            zsys_warning ("zc_fetcher: START after DRAIN ignored");
+        int started = self->draining ? -1 : s_start (self);
         if (zsock_send (pipe, "i", started) != 0)
             zsys_warning ("zc_fetcher: cannot answer START");
+    } else if (streq (command, "DRAIN")) {
+        char *ms = zmsg_popstr (request);
+        long drain_ms = S_DEFAULT_DRAIN_MS;
+        if (ms) {
+            char *end = NULL;
+            drain_ms = strtol (ms, &end, 10);
+            if (end == ms || *end || drain_ms < 0 || drain_ms > S_MAX_DRAIN_MS) {
+                zsys_warning ("zc_fetcher: DRAIN with bad milliseconds '%s', using %d", ms,
+                              S_DEFAULT_DRAIN_MS);
+                drain_ms = S_DEFAULT_DRAIN_MS;
+            }
+        }
+        zstr_free (&ms);
+        s_drain_start (self, drain_ms);
     } else
         zsys_warning ("zc_fetcher: unknown command %s", command);
     zstr_free (&command);
+    zmsg_destroy (&request);
     return rc;
 }
 

@@ -636,6 +636,23 @@ zc_http_destroy (zc_http_t **self_p)
     *self_p = NULL;
 }
 
+size_t
+zc_http_abort_all (zc_http_t *self)
+{
+    assert (self);
+    size_t aborted = 0;
+    while (self->active) {
+        s_xfer_t *xfer = self->active;
+        s_active_unlink (self, xfer);
+        CURLMcode mrc = curl_multi_remove_handle (self->multi, xfer->easy);
+        if (mrc != CURLM_OK)
+            zsys_warning ("zc_http: remove handle: %s", curl_multi_strerror (mrc));
+        s_xfer_recycle (self, xfer);
+        aborted++;
+    }
+    return aborted;
+}
+
 static bool
 s_has_control (const char *s)
 {

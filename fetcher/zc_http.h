@@ -124,6 +124,12 @@ zc_http_t *zc_http_new (zloop_t *loop, zc_http_done_fn *done, void *arg);
 //  *self_p to NULL.
 void zc_http_destroy (zc_http_t **self_p);
 
+//  Aborts every running transfer; their callbacks are NOT called (the
+//  caller still owns what it passed as USER). The engine stays usable.
+//  Returns the number of transfers aborted. Must not be called from the
+//  completion callback.
+size_t zc_http_abort_all (zc_http_t *self);
+
 //  Starts a GET of REQ->url. Returns 0, after which the callback is called
 //  exactly once from the loop (never from inside this call), or -1 if the
 //  transfer could not be started (REQ->url NULL, curl refused it); then the

@@ -73,6 +73,11 @@ struct fixture_t {
     uint32_t heartbeat_ms;
     zc_heartbeat_t heartbeat; //  last one received (node not kept)
     size_t heartbeats;
+    size_t readies;             //  READY messages received
+    size_t byes;                //  BYE messages received
+    char bye_node[64];          //  node of the last BYE
+    size_t drained;             //  "DRAINED" replies on the actor pipe
+    size_t byes_before_drained; //  BYEs seen when the first DRAINED came
 };
 
 //  --------------------------------------------------------------------------
@@ -107,14 +112,16 @@ s_send_parsers (fixture_t *f)
     s_send (f, &msg);
 }
 
-//  Sends as many pending jobs as the outstanding credit allows.
+//  Sends at most MAX pending jobs, as far as the outstanding credit allows.
 static void
-s_send_jobs (fixture_t *f)
+s_send_jobs_max (fixture_t *f, size_t max)
 {
     uint64_t outstanding = f->credit_granted - f->jobs_sent_epoch;
     size_t n = f->job_count - f->jobs_sent;
     if (n > outstanding)
         n = (size_t)outstanding;
+    if (n > max)
+        n = max;
     if (n == 0)
         return;
     zc_job_t batch[MAX_JOBS];
@@ -139,6 +146,13 @@ s_send_jobs (fixture_t *f)
     s_send (f, &msg);
     f->jobs_sent += n;
     f->jobs_sent_epoch += n;
+}
+
+//  Sends as many pending jobs as the outstanding credit allows.
+static void
+s_send_jobs (fixture_t *f)
+{
+    s_send_jobs_max (f, MAX_JOBS);
 }
 
 static job_t *
@@ -246,7 +260,12 @@ s_handle_router (fixture_t *f)
         f->hellos++;
         break;
     case ZC_MSG_READY:
+        f->readies++;
         s_on_ready (f, msg->ready.credit);
+        break;
+    case ZC_MSG_BYE:
+        f->byes++;
+        s_copy (f->bye_node, sizeof f->bye_node, msg->bye.node);
         break;
     case ZC_MSG_HEARTBEAT: {
         f->heartbeat = msg->heartbeat;
@@ -287,11 +306,23 @@ s_handle_router (fixture_t *f)
     zc_msg_destroy (&msg);
 }
 
+//  A reply on the actor pipe after START: only DRAINED is expected.
+static void
+s_handle_pipe (fixture_t *f)
+{
+    char *reply = zstr_recv (f->fetcher);
+    assert_non_null (reply);
+    assert_string_equal (reply, "DRAINED");
+    if (f->drained++ == 0)
+        f->byes_before_drained = f->byes;
+    zstr_free (&reply);
+}
+
 //  Handles messages until COND holds; false if DEADLINE_MS passed first.
 static bool
 s_pump (fixture_t *f, cond_fn *cond)
 {
-    zpoller_t *poller = zpoller_new (f->router, f->pull, NULL);
+    zpoller_t *poller = zpoller_new (f->router, f->pull, f->fetcher, NULL);
     assert_non_null (poller);
     int64_t deadline = zclock_mono () + DEADLINE_MS;
     bool met = cond (f);
@@ -301,6 +332,8 @@ s_pump (fixture_t *f, cond_fn *cond)
             s_handle_router (f);
         else if (which == f->pull)
             s_handle_pull (f);
+        else if (which == f->fetcher)
+            s_handle_pipe (f);
         met = cond (f);
     }
     zpoller_destroy (&poller);
@@ -806,6 +839,166 @@ test_scenario_hosts (void **state)
     assert_string_equal (hop->location, want);
 }
 
+//  --------------------------------------------------------------------------
+//  Graceful stop (DRAIN)
+
+static bool
+s_cond_job1_done (fixture_t *f)
+{
+    return f->jobs[1].outcomes == 1;
+}
+
+static bool
+s_cond_late_jobs_done (fixture_t *f)
+{
+    for (size_t i = 2; i < f->job_count; i++)
+        if (f->jobs[i].outcomes == 0)
+            return false;
+    return true;
+}
+
+static bool
+s_cond_drained (fixture_t *f)
+{
+    return f->drained > 0 && f->byes > 0 && f->jobs[0].outcomes > 0;
+}
+
+static bool
+s_cond_drained_only (fixture_t *f)
+{
+    return f->drained > 0 && f->byes > 0;
+}
+
+static bool
+s_cond_two_running (fixture_t *f)
+{
+    return f->heartbeats > 0 && f->heartbeat.in_flight == 2;
+}
+
+//  Sends DRAIN, then START as a barrier: the actor handles its pipe in
+//  order, and START after DRAIN is refused, so once -1 is back the DRAIN
+//  has been handled.
+static void
+s_drain (fixture_t *f, const char *ms)
+{
+    assert_int_equal (zstr_sendx (f->fetcher, "DRAIN", ms, NULL), 0);
+    assert_int_equal (zstr_send (f->fetcher, "START"), 0);
+    int rc = 0;
+    assert_int_equal (zsock_recv (f->fetcher, "i", &rc), 0);
+    assert_int_equal (rc, -1);
+}
+
+//  DRAIN during a slow transfer: it finishes and its page is delivered;
+//  jobs that arrive during the drain are handed back at once as
+//  "shutdown"; no READY after DRAIN; then BYE and DRAINED.
+static void
+test_drain_finishes_running (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    job_t *slow = s_add_job (f, site, "/slow.html"); //  3 s, within the 5 s timeout
+    job_t *fast = s_add_job (f, site, "/");
+    for (int i = 1; i <= 4; i++) {
+        char path[32];
+        snprintf (path, sizeof path, "/p/%d.html", i);
+        s_add_job (f, site, path);
+    }
+    f->auto_jobs = false;
+    s_start_fetcher (f, 8);
+    s_send_welcome (f, 5);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_credit));
+    assert_true (f->credit_granted >= 6);
+    s_send_jobs_max (f, 2);
+    assert_true (s_pump (f, s_cond_job1_done));
+    assert_int_equal (fast->type, ZC_MSG_PAGE);
+    assert_int_equal (slow->outcomes, 0);
+
+    int64_t drained_at = zclock_mono ();
+    s_drain (f, "10000");
+    size_t readies = f->readies;
+    //  A batch the broker sent against older credit: every job goes back
+    //  untried, long before the slow page is done.
+    uint64_t hits = zc_testsite_hits (f->site);
+    s_send_jobs (f);
+    assert_int_equal (f->jobs_sent, f->job_count);
+    assert_true (s_pump (f, s_cond_late_jobs_done));
+    for (size_t i = 2; i < f->job_count; i++) {
+        job_t *job = &f->jobs[i];
+        assert_int_equal (job->outcomes, 1);
+        assert_int_equal (job->type, ZC_MSG_FETCH_FAILED);
+        assert_string_equal (job->reason, "shutdown");
+        assert_string_equal (job->url_seen, job->url);
+        assert_int_equal (job->status, 0);
+    }
+    assert_int_equal (zc_testsite_hits (f->site), hits);
+    assert_int_equal (slow->outcomes, 0);
+    assert_int_equal (f->drained, 0);
+
+    assert_true (s_pump (f, s_cond_drained));
+    assert_int_equal (slow->outcomes, 1);
+    assert_int_equal (slow->type, ZC_MSG_PAGE);
+    assert_int_equal (slow->status, 200);
+    assert_int_equal (f->byes, 1);
+    assert_int_equal (f->byes_before_drained, 1);
+    assert_string_equal (f->bye_node, "fetcher-under-test");
+    assert_int_equal (f->drained, 1);
+    assert_int_equal (f->readies, readies);
+    assert_true (zclock_mono () - drained_at < 10000);
+
+    //  DRAIN again: DRAINED again, no second BYE.
+    assert_int_equal (zstr_sendx (f->fetcher, "DRAIN", "0", NULL), 0);
+    char *reply = zstr_recv (f->fetcher);
+    assert_non_null (reply);
+    assert_string_equal (reply, "DRAINED");
+    zstr_free (&reply);
+    assert_int_equal (f->byes, 1);
+}
+
+//  The drain deadline aborts what still runs: a page job goes back as
+//  "shutdown", a robots job without a message (BYE requeues it).
+static void
+test_drain_deadline (void **state)
+{
+    fixture_t *f = *state;
+    const char *site = zc_testsite_url (f->site);
+    job_t *slow = s_add_job (f, site, "/slow.html");
+    job_t *robots = s_add_job (f, site, "/slow.html");
+    robots->kind = ZC_JOB_ROBOTS;
+    s_start_fetcher (f, 4);
+    s_send_welcome (f, 6);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_two_running));
+    int64_t started = zclock_mono ();
+    assert_int_equal (zstr_sendx (f->fetcher, "DRAIN", "300", NULL), 0);
+    assert_true (s_pump (f, s_cond_drained_only));
+    int64_t took = zclock_mono () - started;
+    assert_true (took >= 250 && took < 2500); //  slow.html answers after 3 s
+    assert_int_equal (slow->outcomes, 1);
+    assert_int_equal (slow->type, ZC_MSG_FETCH_FAILED);
+    assert_string_equal (slow->reason, "shutdown");
+    assert_string_equal (slow->url_seen, slow->url);
+    assert_int_equal (robots->outcomes, 0);
+    assert_int_equal (f->byes_before_drained, 1);
+    assert_string_equal (f->bye_node, "fetcher-under-test");
+}
+
+//  DRAIN before START: nothing to do, DRAINED at once.
+static void
+test_drain_unstarted (void **state)
+{
+    (void)state;
+    zc_fetcher_config_t config = {.broker_endpoint = "inproc://zc-test-nobody"};
+    zactor_t *fetcher = zactor_new (zc_fetcher_actor, &config);
+    assert_non_null (fetcher);
+    assert_int_equal (zstr_send (fetcher, "DRAIN"), 0);
+    char *reply = zstr_recv (fetcher);
+    assert_non_null (reply);
+    assert_string_equal (reply, "DRAINED");
+    zstr_free (&reply);
+    zactor_destroy (&fetcher);
+}
+
 static void
 test_bad_start (void **state)
 {
@@ -831,6 +1024,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_redirects_and_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rules_headers_resolve, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_scenario_hosts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_drain_finishes_running, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_drain_deadline, s_setup, s_teardown),
+        cmocka_unit_test (test_drain_unstarted),
         cmocka_unit_test (test_bad_start),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);

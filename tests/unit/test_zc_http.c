@@ -403,6 +403,30 @@ test_destroy_aborts (void **state)
     assert_int_equal (f->done, 1);
 }
 
+static void
+test_abort_all (void **state)
+{
+    fixture_t *f = *state;
+    //  Aborted transfers get no callback; the engine goes on working.
+    zc_http_request_t req = {.url = s_url (f, "/slow.html"), .allow_private = true};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (zc_http_start (f->http, &req, NULL), 0);
+    s_get (f, "/", 1);
+    s_run (f, 1);
+    assert_int_equal (zc_http_active (f->http), 3);
+    int64_t started = zclock_mono ();
+    assert_int_equal (zc_http_abort_all (f->http), 3);
+    assert_int_equal (zc_http_active (f->http), 0);
+    assert_int_equal (zc_http_abort_all (f->http), 0);
+    s_get (f, "/", 2);
+    s_run (f, 2);
+    assert_true (zclock_mono () - started < SLOW_MS);
+    assert_int_equal (f->results[1].user, 2);
+    assert_int_equal (f->results[1].status, ZC_HTTP_OK);
+    assert_int_equal (f->results[1].http_status, 200);
+    assert_int_equal (zc_http_active (f->http), 0);
+}
+
 //  --------------------------------------------------------------------------
 //  An inline server for what the test site does not do: echo the request
 //  headers, Retry-After variants, a connection cut mid-body.
@@ -659,6 +683,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_bad_urls, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_private_blocked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_destroy_aborts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_abort_all, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_headers_sent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_request_check, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_resolve, s_setup, s_teardown),
