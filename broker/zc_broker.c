@@ -31,6 +31,8 @@
 
 #include "zc_crawl.h"
 #include "zc_inflight.h"
+#include "zc_record.h"
+#include "zc_store.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
@@ -45,6 +47,12 @@
 #define ZC_BROKER_BATCH_READS 256     //  messages per socket wake-up
 #define ZC_BROKER_DISPATCH_QUANTUM 16 //  jobs per fetcher per dispatch round
 #define ZC_BROKER_LOG_INTERVAL_MS 1000
+#define ZC_BROKER_DEFAULT_COMMIT_MS 100
+//  RAM one queued URL costs (frontier item, URL string, host queue share):
+//  turns --max-memory into a number of URLs kept in RAM. Half the budget
+//  goes to queued URLs, the rest to the seen set and everything else.
+#define ZC_BROKER_BYTES_PER_QUEUED_URL 256
+#define ZC_BROKER_MIN_MEMORY_URLS 1024
 
 typedef struct {
     zframe_t *routing_id; //  owned
@@ -84,6 +92,11 @@ typedef struct {
     int64_t last_decode_log_ms;
     int64_t last_late_log_ms;
     bool started;
+    char *data_dir;         //  owned: NULL = memory only
+    zc_store_t *store;      //  owned: the durable state, NULL = memory only
+    int commit_ms;          //  store commit interval
+    size_t memory_urls;     //  per crawl: queued URLs kept in RAM (0 = all)
+    uint32_t next_crawl_no; //  store key prefix of the next crawl
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -414,13 +427,13 @@ s_node_remove (self_t *self, s_node_t *node, const char *why)
     zsys_info ("zc_broker: node %s (%s) removed: %s", node->id, node->role, why);
     int64_t now = zc_now_ms ();
     bool parser = !node->fetcher;
-    size_t requeued = 0;
-    if (node->fetcher) {
-        zlistx_t *jobs = zc_inflight_take_fetcher (self->outstanding, node->key);
-        requeued = s_requeue_all (&jobs, now);
-        if (requeued)
-            zsys_info ("zc_broker: %zu jobs of %s requeued", requeued, node->id);
-    }
+    //  The jobs it holds (a fetcher: sent and not accepted by a parser
+    //  node yet; a parser node: accepted) go back now, not at lease expiry
+    zlistx_t *jobs = node->fetcher ? zc_inflight_take_fetcher (self->outstanding, node->key)
+                                   : zc_inflight_take_parser (self->outstanding, node->key);
+    size_t requeued = s_requeue_all (&jobs, now);
+    if (requeued)
+        zsys_info ("zc_broker: %zu jobs of %s requeued", requeued, node->id);
     zhashx_delete (self->nodes, node->key); //  destroys NODE
     if (parser)
         s_send_parsers (self, NULL);
@@ -519,6 +532,14 @@ s_handle_jobs_message (self_t *self, zmsg_t *zmsg)
         case ZC_MSG_ROBOTS:
             s_handle_robots (self, &msg->robots);
             break;
+        case ZC_MSG_ACCEPT:
+            if (!node->fetcher)
+                for (size_t i = 0; i < msg->accept.job_count; i++)
+                    (void)zc_inflight_accept (self->outstanding, msg->accept.jobs[i], node->key);
+            break;
+        case ZC_MSG_BYE:
+            s_node_remove (self, node, "stopping (BYE)");
+            break;
         case ZC_MSG_HELLO:
         case ZC_MSG_WELCOME:
         case ZC_MSG_JOBS:
@@ -531,6 +552,8 @@ s_handle_jobs_message (self_t *self, zmsg_t *zmsg)
         case ZC_MSG_OK:
         case ZC_MSG_ERROR:
         case ZC_MSG_STATUS_REPLY:
+        case ZC_MSG_PAUSE:
+        case ZC_MSG_RESUME:
             s_count_decode_error (self, "jobs", "unexpected message type");
             break;
         }
@@ -693,7 +716,7 @@ s_handle_result (self_t *self, const zc_result_t *result)
     if (status >= 200 && status < 300) {
         zc_crawl_host_ok (job->crawl, job->work.host_key);
         //  (a redirect target is in the seen set since it was queued)
-        zc_crawl_write_item (job->crawl, &item);
+        zc_crawl_write_item (job->crawl, job->work.seq, &item);
         for (size_t i = 0; i < result->link_count; i++)
             (void)zc_crawl_admit (job->crawl, result->links[i], job->work.depth + 1);
     } else if (!s_retryable ("http", status) || !s_retry (self, job, 0)) {
@@ -709,7 +732,7 @@ s_handle_result (self_t *self, const zc_result_t *result)
                                  .attempts = job->work.attempt,
                                  .depth = job->work.depth,
                                  .at_ms = item.meta.fetched_at_ms};
-        zc_crawl_write_error (job->crawl, &error);
+        zc_crawl_write_error (job->crawl, job->work.seq, &error);
     }
     s_job_finish (self, job);
 }
@@ -741,8 +764,8 @@ s_handle_redirect (self_t *self, zc_inflight_job_t *job, const zc_fetch_failed_t
         reason = "redirect_limit";
         detail = "redirect loop";
     } else
-        switch (
-            zc_crawl_continue (job->crawl, location, origin, job->work.depth, failed->redirects)) {
+        switch (zc_crawl_continue (job->crawl, location, origin, job->work.depth, failed->redirects,
+                                   job->work.seq)) {
         case ZC_CRAWL_ADMITTED:
         case ZC_CRAWL_INACTIVE:
             break;
@@ -772,7 +795,7 @@ s_handle_redirect (self_t *self, zc_inflight_job_t *job, const zc_fetch_failed_t
                                  .depth = job->work.depth,
                                  .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
                                                                 : (uint64_t)zc_now_ms ()};
-        zc_crawl_write_error (job->crawl, &error);
+        zc_crawl_write_error (job->crawl, job->work.seq, &error);
     }
     free (location);
 }
@@ -785,6 +808,14 @@ s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
     if (!job)
         return;
     const char *reason = failed->reason ? failed->reason : "";
+    if (streq (reason, "shutdown")) {
+        //  Handed back untried by a draining fetcher: not a failure
+        int64_t now = zc_now_ms ();
+        zc_crawl_requeue (job->crawl, &job->work, now);
+        zc_inflight_job_destroy (&job);
+        s_dispatch (self);
+        return;
+    }
     bool retryable = s_retryable (reason, failed->status);
     if (streq (reason, "redirect") && failed->location && *failed->location) {
         zc_crawl_host_ok (job->crawl, job->work.host_key);
@@ -806,7 +837,7 @@ s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed)
                                  .depth = job->work.depth,
                                  .at_ms = failed->fetched_at_ms ? failed->fetched_at_ms
                                                                 : (uint64_t)zc_now_ms ()};
-        zc_crawl_write_error (job->crawl, &error);
+        zc_crawl_write_error (job->crawl, job->work.seq, &error);
     }
     s_job_finish (self, job);
 }
@@ -851,6 +882,123 @@ s_handle_results (zloop_t *loop, zsock_t *reader, void *arg)
 }
 
 //  --------------------------------------------------------------------------
+//  Durable state
+
+static zc_crawl_durable_t
+s_durable (self_t *self, uint32_t crawl_no)
+{
+    return (zc_crawl_durable_t){
+        .store = self->store, .crawl_no = crawl_no, .memory_urls = self->memory_urls};
+}
+
+//  zc_store_each callback: collects a crawl record (key and value copied).
+static int
+s_collect_record (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    zlistx_t *records = (zlistx_t *)arg;
+    zlistx_add_end (records, zframe_new (key, key_size));
+    zlistx_add_end (records, zframe_new (value, value_size));
+    return 0;
+}
+
+//  Drops every crawl and outstanding job and rebuilds the crawls from the
+//  store's last commit: at start, and after a failed write (what was not
+//  committed is redone). Outcomes of the dropped jobs will be late.
+static void
+s_store_reload (self_t *self)
+{
+    int64_t now = zc_now_ms ();
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls)) {
+        zlistx_t *jobs = zc_inflight_take_crawl (self->outstanding, crawl);
+        zlistx_destroy (&jobs);
+    }
+    zlistx_purge (self->crawls); //  closes their output before it is cut back
+    zlistx_t *records = zlistx_new ();
+    zlistx_set_destructor (records, (zlistx_destructor_fn *)zframe_destroy);
+    size_t prefix_size = strlen (ZC_RECORD_CRAWL_KEY_PREFIX);
+    if (zc_store_each (self->store, ZC_STORE_META, ZC_RECORD_CRAWL_KEY_PREFIX, prefix_size, NULL, 0,
+                       s_collect_record, records) < 0)
+        zsys_error ("zc_broker: cannot read the crawls in %s", self->data_dir);
+    for (zframe_t *key = (zframe_t *)zlistx_first (records); key;
+         key = (zframe_t *)zlistx_next (records)) {
+        zframe_t *value = (zframe_t *)zlistx_next (records);
+        char *id = zc_strndup ((const char *)zframe_data (key) + prefix_size,
+                               zframe_size (key) - prefix_size);
+        zc_record_crawl_t record;
+        char *error = NULL;
+        zc_crawl_t *crawl = NULL;
+        if (zc_record_crawl_decode (zframe_data (value), zframe_size (value), &record) != 0)
+            error = zsys_sprintf ("crawl %s: damaged record in the store", id);
+        else {
+            zc_crawl_durable_t durable = s_durable (self, record.crawl_no);
+            crawl = zc_crawl_restore (id, &record, &durable, now, &error);
+            if (record.crawl_no >= self->next_crawl_no)
+                self->next_crawl_no = record.crawl_no + 1;
+        }
+        if (crawl) {
+            zlistx_add_end (self->crawls, crawl);
+            zc_crawl_check_done (crawl, now);
+        } else
+            zsys_error ("zc_broker: %s; it stays in the store untouched", error);
+        free (error);
+        free (id);
+    }
+    zlistx_destroy (&records);
+}
+
+//  Makes the output of every durable crawl durable, then commits the
+//  store's batch (their records with the new offsets included). Returns 0,
+//  or -1 with *ERROR set (new string).
+static int
+s_commit (self_t *self, char **error)
+{
+    *error = NULL;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        if (zc_crawl_checkpoint (crawl, error) != 0)
+            return -1;
+    return zc_store_commit (self->store, error);
+}
+
+//  The output or the store cannot be written (disk full, I/O error): the
+//  uncommitted work is dropped and redone from the last commit, and every
+//  running crawl waits, paused with the error, until the operator resumes it.
+static void
+s_store_trouble (self_t *self, const char *error)
+{
+    zsys_error ("zc_broker: %s; crawls paused at their last commit (zcrawlctl resume CRAWL "
+                "once fixed)",
+                error);
+    zc_store_discard (self->store);
+    s_store_reload (self);
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        zc_crawl_pause (crawl, error);
+}
+
+static int
+s_on_commit (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    self_t *self = (self_t *)arg;
+    char *error = NULL;
+    if (s_commit (self, &error) != 0) {
+        s_store_trouble (self, error);
+        free (error);
+        return 0;
+    }
+    size_t refilled = 0;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        refilled += zc_crawl_refill (crawl);
+    if (refilled)
+        s_dispatch (self);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Control
 
 static void
@@ -878,14 +1026,27 @@ s_handle_submit (self_t *self, zframe_t *routing_id, const zc_submit_t *submit)
     while (s_crawl_lookup (self, id));
     char *error = NULL;
     int64_t now = zc_now_ms ();
-    zc_crawl_t *crawl = zc_crawl_new (id, submit, self->output_dir, now, &error);
+    zc_crawl_durable_t durable = s_durable (self, self->next_crawl_no);
+    zc_crawl_t *crawl =
+        zc_crawl_new (id, submit, self->output_dir, self->store ? &durable : NULL, now, &error);
+    if (crawl) {
+        zlistx_add_end (self->crawls, crawl);
+        self->next_crawl_no++;
+    }
+    if (crawl && self->store && s_commit (self, &error) != 0) {
+        //  Durable before the client hears OK; the reload drops it
+        s_store_trouble (self, error);
+        crawl = NULL;
+        char *reason = zsys_sprintf ("cannot store the crawl: %s", error);
+        free (error);
+        error = reason;
+    }
     if (!crawl) {
         zsys_warning ("zc_broker: crawl refused: %s", error);
         s_reply_error (self, routing_id, error);
         free (error);
         return;
     }
-    zlistx_add_end (self->crawls, crawl);
     zc_crawl_status_t status;
     zc_crawl_status (crawl, now, &status);
     zsys_info ("zc_broker: crawl %s started: %zu seeds, %" PRIu64 " queued, output %s", id,
@@ -957,6 +1118,31 @@ s_handle_stop (self_t *self, zframe_t *routing_id, const zc_stop_t *stop)
     s_reply_ok (self, routing_id, zc_crawl_id (crawl));
 }
 
+//  PAUSE (PAUSE true) or RESUME: dispatch stops or goes on; jobs in flight
+//  keep their leases. RESUME also clears a disk error (the crawl was
+//  rolled back to its last commit when it happened).
+static void
+s_handle_pause (self_t *self, zframe_t *routing_id, const char *id, bool pause)
+{
+    zc_crawl_t *crawl = s_crawl_lookup (self, id ? id : "");
+    if (!crawl) {
+        s_reply_error (self, routing_id, "unknown crawl");
+        return;
+    }
+    if (zc_crawl_state (crawl) != ZC_CRAWL_RUNNING) {
+        s_reply_error (self, routing_id, "crawl is not running");
+        return;
+    }
+    if (pause)
+        zc_crawl_pause (crawl, NULL);
+    else
+        zc_crawl_resume (crawl);
+    zsys_info ("zc_broker: crawl %s %s", zc_crawl_id (crawl), pause ? "paused" : "resumed");
+    s_reply_ok (self, routing_id, zc_crawl_id (crawl));
+    if (!pause)
+        s_dispatch (self);
+}
+
 static int
 s_handle_control (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -982,6 +1168,10 @@ s_handle_control (zloop_t *loop, zsock_t *reader, void *arg)
             s_handle_status (self, routing_id, &msg->status);
         else if (msg->type == ZC_MSG_STOP)
             s_handle_stop (self, routing_id, &msg->stop);
+        else if (msg->type == ZC_MSG_PAUSE)
+            s_handle_pause (self, routing_id, msg->pause.crawl, true);
+        else if (msg->type == ZC_MSG_RESUME)
+            s_handle_pause (self, routing_id, msg->resume.crawl, false);
         else {
             s_count_decode_error (self, "control", "unexpected message type");
             s_reply_error (self, routing_id, "unexpected message type");
@@ -1003,7 +1193,16 @@ s_on_flush (zloop_t *loop, int timer_id, void *arg)
     self_t *self = (self_t *)arg;
     for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
          crawl = (zc_crawl_t *)zlistx_next (self->crawls))
-        zc_crawl_flush (crawl);
+        if (zc_crawl_flush (crawl) != 0 && !zc_crawl_paused (crawl)) {
+            //  Memory only: nothing to redo from; the crawl waits for the
+            //  operator, and lines that failed may be lost (use --data)
+            char *error =
+                zsys_sprintf ("cannot write the output of crawl %s: %s (lines may be lost)",
+                              zc_crawl_id (crawl), strerror (errno));
+            zsys_error ("zc_broker: %s; crawl paused", error);
+            zc_crawl_pause (crawl, error);
+            zstr_free (&error);
+        }
     return 0;
 }
 
@@ -1033,6 +1232,18 @@ s_start (self_t *self)
 {
     if (self->started)
         return -1;
+    if (self->data_dir) {
+        char *error = NULL;
+        self->store = zc_store_open (self->data_dir, &error);
+        if (!self->store) {
+            zsys_error ("zc_broker: cannot open the data directory: %s", error);
+            free (error);
+            return -1;
+        }
+        s_store_reload (self);
+        if (zloop_timer (self->loop, (size_t)self->commit_ms, 0, s_on_commit, self) < 0)
+            return -1;
+    }
     self->jobs = s_bind (ZMQ_ROUTER, self->jobs_endpoint, "jobs");
     self->results = s_bind (ZMQ_PULL, self->results_endpoint, "results");
     self->control = s_bind (ZMQ_ROUTER, self->control_endpoint, "control");
@@ -1106,6 +1317,14 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
     self->results_endpoint = zc_strdup (config->results_endpoint);
     self->control_endpoint = zc_strdup (config->control_endpoint);
     self->output_dir = zc_strdup (config->output_dir ? config->output_dir : "");
+    self->data_dir = config->data_dir && *config->data_dir ? zc_strdup (config->data_dir) : NULL;
+    self->commit_ms = config->commit_ms > 0 ? config->commit_ms : ZC_BROKER_DEFAULT_COMMIT_MS;
+    if (config->max_memory_bytes > 0) {
+        uint64_t urls = config->max_memory_bytes / 2 / ZC_BROKER_BYTES_PER_QUEUED_URL;
+        self->memory_urls =
+            urls < ZC_BROKER_MIN_MEMORY_URLS ? ZC_BROKER_MIN_MEMORY_URLS : (size_t)urls;
+    }
+    self->next_crawl_no = 1;
     self->heartbeat_ms =
         config->heartbeat_ms > 0 ? config->heartbeat_ms : ZC_BROKER_DEFAULT_HEARTBEAT_MS;
     //  Epoch and crawl ids: different on every start, also within one
@@ -1120,6 +1339,9 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
     self->crawls = zlistx_new ();
     zlistx_set_destructor (self->crawls, s_crawl_destroy);
     self->outstanding = zc_inflight_new ();
+    //  Random 62-bit start: ids of a previous run (outcomes delivered after
+    //  a restart) do not match ours, and there is room to count up
+    zc_inflight_set_first_id (self->outstanding, (s_random (self) >> 2) | 1);
     self->dispatch_timer = -1;
     return self;
 }
@@ -1131,8 +1353,21 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zloop_destroy (&self->loop);
+    if (self->store) {
+        //  Stopping: what is done so far becomes durable; jobs in flight
+        //  stay pending and are dispatched again on the next start
+        char *error = NULL;
+        if (s_commit (self, &error) != 0) {
+            zsys_error ("zc_broker: final commit failed: %s; the next start redoes the work "
+                        "since the last commit",
+                        error);
+            free (error);
+        }
+    }
     zc_inflight_destroy (&self->outstanding);
     zlistx_destroy (&self->crawls); //  flushes and closes every output
+    zc_store_destroy (&self->store);
+    free (self->data_dir);
     zhashx_destroy (&self->nodes);
     zsock_destroy (&self->jobs);
     zsock_destroy (&self->results);

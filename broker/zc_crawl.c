@@ -44,7 +44,8 @@
 //  A job waiting in the retry heap.
 typedef struct {
     int64_t due_ms;
-    uint64_t seq; //  FIFO among equal due times
+    uint64_t order; //  FIFO among equal due times
+    uint64_t seq;   //  admission number
     zc_job_kind_t kind;
     char *url;      //  owned
     char *host_key; //  owned
@@ -81,6 +82,19 @@ struct zc_crawl {
     uint64_t in_flight;
     int64_t started_ms;
     int64_t elapsed_ms; //  frozen when done or stopped
+    bool paused;
+    char *error;            //  owned: why it is paused (disk trouble), NULL if none
+    uint64_t next_seq;      //  admission numbers: the last one given
+    zc_store_t *store;      //  borrowed; NULL = memory only
+    uint32_t crawl_no;      //  store key prefix
+    size_t memory_urls;     //  in-memory queue budget (0 = none)
+    bool spilling;          //  URLs from SPILL_FROM on are in the store only
+    uint64_t spill_from;    //  first admission number not in RAM
+    uint64_t spilled;       //  URLs in the store only
+    uint64_t items_offset;  //  output bytes made durable by the last checkpoint
+    uint64_t errors_offset; //
+    void *submit;           //  owned: SUBMIT's first frame (the crawl's options), durable only
+    size_t submit_size;
 };
 
 static void
@@ -203,7 +217,94 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
 
 static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
                                  bool check_scope);
+
+//  --------------------------------------------------------------------------
+//  Store operations of a durable crawl (no-ops for a memory-only one)
+
+static void
+s_store_pending (zc_crawl_t *self, uint64_t seq, const char *url, const char *origin,
+                 uint32_t depth, uint32_t attempt, uint32_t redirects)
+{
+    if (!self->store || seq == 0)
+        return;
+    zc_record_pending_t record = {
+        .url = url, .origin = origin, .depth = depth, .attempt = attempt, .redirects = redirects};
+    size_t size;
+    void *value = zc_record_pending_encode (&record, &size);
+    uint8_t key[ZC_RECORD_NUMBERED_KEY];
+    zc_record_numbered_key (key, self->crawl_no, seq);
+    zc_store_put (self->store, ZC_STORE_PENDING, key, sizeof key, value, size);
+    free (value);
+}
+
+static void
+s_store_done (zc_crawl_t *self, uint64_t seq)
+{
+    if (!self->store || seq == 0)
+        return;
+    uint8_t key[ZC_RECORD_NUMBERED_KEY];
+    zc_record_numbered_key (key, self->crawl_no, seq);
+    zc_store_del (self->store, ZC_STORE_PENDING, key, sizeof key);
+}
+
+static void
+s_seen_add (zc_crawl_t *self, uint64_t fp)
+{
+    if (zc_seen_add (self->seen, fp) != 1 || !self->store)
+        return;
+    uint8_t key[ZC_RECORD_NUMBERED_KEY];
+    zc_record_numbered_key (key, self->crawl_no, fp);
+    zc_store_put (self->store, ZC_STORE_SEEN, key, sizeof key, "", 0);
+}
+
+//  Queues the crawl record (state, counters, durable output offsets).
+static void
+s_store_record (zc_crawl_t *self)
+{
+    if (!self->store)
+        return;
+    zc_record_crawl_t record = {.crawl_no = self->crawl_no,
+                                .state = (uint32_t)self->state,
+                                .started_ms = self->started_ms,
+                                .elapsed_ms = self->elapsed_ms,
+                                .items_offset = self->items_offset,
+                                .errors_offset = self->errors_offset,
+                                .pages = self->pages,
+                                .failed = self->failed,
+                                .admitted = self->admitted,
+                                .next_seq = self->next_seq,
+                                .output = self->output,
+                                .errors = self->errors,
+                                .submit = self->submit,
+                                .submit_size = self->submit_size};
+    size_t size;
+    void *value = zc_record_crawl_encode (&record, &size);
+    char *key = zsys_sprintf ("%s%s", ZC_RECORD_CRAWL_KEY_PREFIX, self->id);
+    assert (key);
+    zc_store_put (self->store, ZC_STORE_META, key, strlen (key), value, size);
+    zstr_free (&key);
+    free (value);
+}
+
+//  Queues URL (admitted as SEQ) in RAM, or only in the store once the RAM
+//  budget is used up. Spilled URLs keep admission order: once one is in
+//  the store only, every later one is too until zc_crawl_refill catches up.
+static void
+s_enqueue (zc_crawl_t *self, const zc_frontier_entry_t *entry)
+{
+    if (self->store && self->memory_urls > 0 &&
+        (self->spilling || zc_frontier_queued (self->frontier) >= self->memory_urls)) {
+        if (!self->spilling) {
+            self->spilling = true;
+            self->spill_from = entry->seq;
+        }
+        self->spilled++;
+        return;
+    }
+    zc_frontier_push_item (self->frontier, entry, false);
+}
 static void s_retries_clear (zc_crawl_t *self);
+static void s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms);
 
 //  The frontier spaces dispatches to a host by the delay plus a margin (a
 //  quarter of it, at least 10 ms, at most 50 ms): we control when a job
@@ -222,13 +323,13 @@ s_spacing_ms (uint32_t delay_ms)
     return delay_ms + margin;
 }
 
-zc_crawl_t *
-zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir, int64_t now_ms,
-              char **error)
+//  Creates crawl ID's options, scope, seen set and frontier from SUBMIT
+//  (borrowed; its seeds give the default scope). Returns NULL with *ERROR
+//  set if they are unusable.
+static zc_crawl_t *
+s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *durable,
+          int64_t now_ms, char **error)
 {
-    assert (id);
-    assert (submit);
-    assert (error);
     *error = NULL;
     if (submit->seed_count == 0) {
         *error = zc_strdup ("no seed URL");
@@ -242,6 +343,11 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
     zc_crawl_t *self = (zc_crawl_t *)zmalloc (sizeof (zc_crawl_t));
     self->id = zc_strdup (id);
     self->started_ms = now_ms;
+    if (durable && durable->store) {
+        self->store = durable->store;
+        self->crawl_no = durable->crawl_no;
+        self->memory_urls = durable->memory_urls;
+    }
     self->opts = submit->opts;
     s_apply_defaults (&self->opts);
     self->user_agent =
@@ -280,33 +386,284 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
         if (!self->scope)
             *error = zc_strdup (reason);
     }
-    if (!*error) {
-        s_paths (self, submit, output_dir);
-        self->sink = zc_sink_new (self->output, self->errors, self->id);
-        if (!self->sink)
-            *error = zsys_sprintf ("cannot open output '%s' / '%s': %s", self->output, self->errors,
-                                   strerror (errno));
-        else
-            zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
-    }
-    //  Seeds are fetched even if the scope rules would drop them (the
-    //  operator named them); the rules apply to what they lead to
-    for (size_t i = 0; i < submit->seed_count; i++) {
-        if (!*error && seeds[i]) {
-            zc_scope_verdict_t verdict = zc_scope_check (self->scope, seeds[i], 0);
-            if (verdict != ZC_SCOPE_OK)
-                zsys_info ("zc_broker: crawl %s: seed %s is fetched although out of scope (%s)",
-                           self->id, seeds[i], zc_scope_verdict_str (verdict));
-            (void)s_admit (self, seeds[i], 0, false);
-        }
+    for (size_t i = 0; i < submit->seed_count; i++)
         free (seeds[i]);
-    }
     free (seeds);
-    if (*error) {
+    if (*error)
+        zc_crawl_destroy (&self);
+    return self;
+}
+
+//  Keeps SUBMIT's encoding: a durable crawl's record carries its options.
+static void
+s_keep_submit (zc_crawl_t *self, const zc_submit_t *submit)
+{
+    zc_msg_t msg = {.type = ZC_MSG_SUBMIT, .submit = *submit};
+    zmsg_t *zmsg = zc_msg_encode (&msg);
+    zframe_t *frame = zmsg_first (zmsg);
+    self->submit_size = zframe_size (frame);
+    self->submit = zc_malloc (self->submit_size ? self->submit_size : 1);
+    memcpy (self->submit, zframe_data (frame), self->submit_size);
+    zmsg_destroy (&zmsg);
+}
+
+zc_crawl_t *
+zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
+              const zc_crawl_durable_t *durable, int64_t now_ms, char **error)
+{
+    assert (id);
+    assert (submit);
+    assert (error);
+    zc_crawl_t *self = s_create (id, submit, durable, now_ms, error);
+    if (!self)
+        return NULL;
+    s_paths (self, submit, output_dir);
+    char reason[512];
+    //  A durable crawl appending to an existing file vouches for nothing
+    //  of what was there: its offsets start at the current sizes
+    self->sink = zc_sink_open_at (self->output, self->errors, self->id, UINT64_MAX, UINT64_MAX,
+                                  reason, sizeof reason);
+    if (!self->sink ||
+        (self->store && zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset))) {
+        *error = self->sink
+                     ? zsys_sprintf ("cannot sync output '%s': %s", self->output, strerror (errno))
+                     : zc_strdup (reason);
         zc_crawl_destroy (&self);
         return NULL;
     }
+    zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
+    if (self->store)
+        s_keep_submit (self, submit);
+    //  Seeds are fetched even if the scope rules would drop them (the
+    //  operator named them); the rules apply to what they lead to
+    for (size_t i = 0; i < submit->seed_count; i++) {
+        zc_url_status_t status;
+        char *seed = zc_url_canonical (submit->seeds[i], &status);
+        zc_scope_verdict_t verdict = zc_scope_check (self->scope, seed, 0);
+        if (verdict != ZC_SCOPE_OK)
+            zsys_info ("zc_broker: crawl %s: seed %s is fetched although out of scope (%s)",
+                       self->id, seed, zc_scope_verdict_str (verdict));
+        (void)s_admit (self, seed, 0, false);
+        free (seed);
+    }
+    s_store_record (self);
     return self;
+}
+
+//  zc_store_each callback: counts a SEEN record into the seen set.
+static int
+s_load_seen (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void)value;
+    (void)value_size;
+    zc_crawl_t *self = (zc_crawl_t *)arg;
+    (void)zc_seen_add (self->seen, zc_record_key_number (key, key_size));
+    return 0;
+}
+
+typedef struct {
+    zc_crawl_t *crawl;
+    uint64_t wanted; //  URLs to move into RAM
+    uint64_t loaded;
+    uint64_t skipped; //  unusable records (logged)
+    uint64_t beyond;  //  records past WANTED (counted, not loaded)
+    uint64_t first_beyond;
+    bool count_all; //  go on counting past WANTED (else stop there)
+} s_load_t;
+
+//  zc_store_each callback: queues a PENDING record in RAM until WANTED
+//  are loaded, then only counts.
+static int
+s_load_pending (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_load_t *load = (s_load_t *)arg;
+    zc_crawl_t *self = load->crawl;
+    uint64_t seq = zc_record_key_number (key, key_size);
+    if (load->loaded >= load->wanted) {
+        if (load->beyond++ == 0)
+            load->first_beyond = seq;
+        return load->count_all ? 0 : 1;
+    }
+    zc_record_pending_t record;
+    char host_key[ZC_CRAWL_HOST_KEY_MAX];
+    if (seq == 0 || zc_record_pending_decode (value, value_size, &record) != 0 ||
+        zc_url_host_key (record.url, host_key, sizeof host_key) != 0) {
+        if (load->skipped++ == 0)
+            zsys_error ("zc_broker: crawl %s: unusable pending record %" PRIu64 " in the store",
+                        self->id, seq);
+        return 0;
+    }
+    zc_frontier_entry_t entry = {.url = (char *)record.url,
+                                 .host_key = host_key,
+                                 .depth = record.depth,
+                                 .attempt = record.attempt ? record.attempt : 1,
+                                 .redirects = record.redirects,
+                                 .origin = (char *)record.origin,
+                                 .seq = seq};
+    zc_frontier_push_item (self->frontier, &entry, false);
+    if (self->opts.max_pages_per_host > 0 && !*record.origin) {
+        uintptr_t host_pages = (uintptr_t)zhashx_lookup (self->host_pages, host_key);
+        zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
+    }
+    load->loaded++;
+    return 0;
+}
+
+zc_crawl_t *
+zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
+                  const zc_crawl_durable_t *durable, int64_t now_ms, char **error)
+{
+    assert (id);
+    assert (record);
+    assert (durable && durable->store);
+    assert (error);
+    zmsg_t *zmsg = zmsg_new ();
+    zmsg_addmem (zmsg, record->submit, record->submit_size);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    if (!msg || msg->type != ZC_MSG_SUBMIT) {
+        zc_msg_destroy (&msg);
+        *error = zsys_sprintf ("crawl %s: its stored options are unreadable", id);
+        return NULL;
+    }
+    zc_crawl_durable_t own = *durable;
+    own.crawl_no = record->crawl_no;
+    zc_crawl_t *self = s_create (id, &msg->submit, &own, now_ms, error);
+    if (self)
+        s_keep_submit (self, &msg->submit);
+    zc_msg_destroy (&msg);
+    if (!self)
+        return NULL;
+    self->output = zc_strdup (record->output);
+    self->errors = zc_strdup (record->errors);
+    self->started_ms = record->started_ms;
+    self->elapsed_ms = record->elapsed_ms;
+    self->items_offset = record->items_offset;
+    self->errors_offset = record->errors_offset;
+    self->pages = record->pages;
+    self->failed = record->failed;
+    self->admitted = record->admitted;
+    self->next_seq = record->next_seq;
+    if (record->state != ZC_CRAWL_RUNNING) {
+        //  Finished: only its counters matter (for STATUS)
+        self->state = record->state == ZC_CRAWL_DONE ? ZC_CRAWL_DONE : ZC_CRAWL_STOPPED;
+        self->store = NULL; //  nothing more to write
+        s_finish (self, self->state, self->started_ms + self->elapsed_ms);
+        return self;
+    }
+    char reason[512];
+    self->sink = zc_sink_open_at (self->output, self->errors, self->id, self->items_offset,
+                                  self->errors_offset, reason, sizeof reason);
+    if (!self->sink) {
+        *error = zsys_sprintf ("crawl %s: %s", id, reason);
+        zc_crawl_destroy (&self);
+        return NULL;
+    }
+    zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
+    uint8_t prefix[ZC_RECORD_PREFIX_KEY];
+    zc_record_prefix_key (prefix, self->crawl_no);
+    s_load_t load = {.crawl = self,
+                     .wanted = self->memory_urls ? self->memory_urls : UINT64_MAX,
+                     .count_all = true};
+    if (zc_store_each (self->store, ZC_STORE_SEEN, prefix, sizeof prefix, NULL, 0, s_load_seen,
+                       self) < 0 ||
+        zc_store_each (self->store, ZC_STORE_PENDING, prefix, sizeof prefix, NULL, 0,
+                       s_load_pending, &load) < 0) {
+        *error = zsys_sprintf ("crawl %s: cannot read its state from the store", id);
+        zc_crawl_destroy (&self);
+        return NULL;
+    }
+    if (load.beyond > 0) {
+        self->spilling = true;
+        self->spill_from = load.first_beyond;
+        self->spilled = load.beyond;
+    }
+    zsys_info ("zc_broker: crawl %s resumed: %" PRIu64 " pages and %" PRIu64
+               " errors written, %zu URLs seen, %" PRIu64 " pending (%" PRIu64 " in RAM)",
+               id, self->pages, self->failed, zc_seen_size (self->seen), load.loaded + load.beyond,
+               load.loaded);
+    return self;
+}
+
+int
+zc_crawl_checkpoint (zc_crawl_t *self, char **error)
+{
+    assert (self);
+    assert (error);
+    *error = NULL;
+    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->sink)
+        return 0;
+    if (zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset) != 0) {
+        *error = zsys_sprintf ("cannot write the output of crawl %s (%s): %s", self->id,
+                               self->output, strerror (errno));
+        return -1;
+    }
+    s_store_record (self);
+    return 0;
+}
+
+size_t
+zc_crawl_refill (zc_crawl_t *self)
+{
+    assert (self);
+    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->spilling)
+        return 0;
+    size_t queued = zc_frontier_queued (self->frontier);
+    if (queued >= self->memory_urls / 2)
+        return 0;
+    uint8_t prefix[ZC_RECORD_PREFIX_KEY];
+    uint8_t from[ZC_RECORD_NUMBERED_KEY];
+    zc_record_prefix_key (prefix, self->crawl_no);
+    zc_record_numbered_key (from, self->crawl_no, self->spill_from);
+    s_load_t load = {.crawl = self, .wanted = self->memory_urls - queued};
+    int64_t visited = zc_store_each (self->store, ZC_STORE_PENDING, prefix, sizeof prefix, from,
+                                     sizeof from, s_load_pending, &load);
+    if (visited < 0)
+        return 0;
+    uint64_t moved = load.loaded + load.skipped;
+    if (load.beyond == 0) {
+        self->spilling = false; //  the store has no URL beyond RAM any more
+        self->spilled = 0;
+    } else {
+        self->spill_from = load.first_beyond;
+        self->spilled = self->spilled > moved ? self->spilled - moved : 1;
+    }
+    return (size_t)load.loaded;
+}
+
+uint32_t
+zc_crawl_number (zc_crawl_t *self)
+{
+    assert (self);
+    return self->store ? self->crawl_no : 0;
+}
+
+void
+zc_crawl_pause (zc_crawl_t *self, const char *error)
+{
+    assert (self);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return;
+    self->paused = true;
+    free (self->error);
+    self->error = error ? zc_strdup (error) : NULL;
+}
+
+void
+zc_crawl_resume (zc_crawl_t *self)
+{
+    assert (self);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return;
+    self->paused = false;
+    free (self->error);
+    self->error = NULL;
+}
+
+bool
+zc_crawl_paused (zc_crawl_t *self)
+{
+    assert (self);
+    return self->state == ZC_CRAWL_RUNNING && self->paused;
 }
 
 void
@@ -328,6 +685,8 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     free (self->strings);
     free (self->rules);
     free (self->id);
+    free (self->error);
+    free (self->submit);
     free (self->user_agent);
     free (self->output);
     free (self->errors);
@@ -404,8 +763,12 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
             return ZC_CRAWL_HOST_LIMIT;
         zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
     }
-    zc_seen_add (self->seen, fp);
-    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, 0, NULL, false);
+    s_seen_add (self, fp);
+    uint64_t seq = ++self->next_seq;
+    s_store_pending (self, seq, url, NULL, depth, 1, 0);
+    zc_frontier_entry_t entry = {
+        .url = (char *)url, .host_key = host_key, .depth = depth, .attempt = 1, .seq = seq};
+    s_enqueue (self, &entry);
     self->admitted++;
     return ZC_CRAWL_ADMITTED;
 }
@@ -419,7 +782,7 @@ zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t depth)
 
 zc_crawl_admit_t
 zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin, uint32_t depth,
-                   uint32_t redirects)
+                   uint32_t redirects, uint64_t seq)
 {
     assert (self);
     assert (origin);
@@ -438,8 +801,16 @@ zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin, uint32
     uint64_t fp = zc_url_fingerprint (url);
     if (zc_seen_contains (self->seen, fp))
         return ZC_CRAWL_SEEN;
-    zc_seen_add (self->seen, fp);
-    zc_frontier_push_entry (self->frontier, url, host_key, depth, 1, redirects, origin, false);
+    s_seen_add (self, fp);
+    s_store_pending (self, seq, url, origin, depth, 1, redirects);
+    zc_frontier_entry_t entry = {.url = (char *)url,
+                                 .host_key = host_key,
+                                 .depth = depth,
+                                 .attempt = 1,
+                                 .redirects = redirects,
+                                 .origin = (char *)origin,
+                                 .seq = seq};
+    zc_frontier_push_item (self->frontier, &entry, false);
     return ZC_CRAWL_ADMITTED;
 }
 
@@ -452,7 +823,7 @@ zc_crawl_mark_seen (zc_crawl_t *self, const char *url)
     zc_url_status_t status;
     char *canonical = zc_url_canonical (url, &status);
     if (canonical)
-        (void)zc_seen_add (self->seen, zc_url_fingerprint (canonical));
+        s_seen_add (self, zc_url_fingerprint (canonical));
     free (canonical);
 }
 
@@ -462,13 +833,13 @@ zc_crawl_mark_seen (zc_crawl_t *self, const char *url)
 static bool
 s_retry_before (const s_retry_t *a, const s_retry_t *b)
 {
-    return a->due_ms != b->due_ms ? a->due_ms < b->due_ms : a->seq < b->seq;
+    return a->due_ms != b->due_ms ? a->due_ms < b->due_ms : a->order < b->order;
 }
 
 static void
 s_retry_push (zc_crawl_t *self, zc_job_kind_t kind, const char *url, const char *host_key,
               uint32_t depth, uint32_t attempt, uint32_t redirects, const char *origin,
-              int64_t due_ms)
+              uint64_t seq, int64_t due_ms)
 {
     if (self->retry_count == self->retry_capacity) {
         self->retry_capacity = self->retry_capacity ? self->retry_capacity * 2 : 16;
@@ -481,7 +852,8 @@ s_retry_push (zc_crawl_t *self, zc_job_kind_t kind, const char *url, const char 
     }
     s_retry_t *retry = (s_retry_t *)zmalloc (sizeof (s_retry_t));
     *retry = (s_retry_t){.due_ms = due_ms,
-                         .seq = self->retry_seq++,
+                         .order = self->retry_seq++,
+                         .seq = seq,
                          .kind = kind,
                          .url = zc_strdup (url),
                          .host_key = zc_strdup (host_key),
@@ -564,7 +936,7 @@ s_robots_error (zc_crawl_t *self, zc_frontier_entry_t *entry, const char *detail
                              .attempts = entry->attempt - 1, //  tries actually made
                              .depth = entry->depth,
                              .at_ms = (uint64_t)now_ms};
-    zc_crawl_write_error (self, &error);
+    zc_crawl_write_error (self, entry->seq, &error);
     zc_frontier_entry_clear (entry);
 }
 
@@ -597,8 +969,14 @@ s_due_retries (zc_crawl_t *self, int64_t now_ms)
         s_retry_t *retry = s_retry_pop (self);
         if (retry->kind == ZC_JOB_ROBOTS)
             return retry;
-        zc_frontier_push_entry (self->frontier, retry->url, retry->host_key, retry->depth,
-                                retry->attempt, retry->redirects, retry->origin, true);
+        zc_frontier_entry_t entry = {.url = retry->url,
+                                     .host_key = retry->host_key,
+                                     .depth = retry->depth,
+                                     .attempt = retry->attempt,
+                                     .redirects = retry->redirects,
+                                     .origin = retry->origin,
+                                     .seq = retry->seq};
+        zc_frontier_push_item (self->frontier, &entry, true);
         s_retry_destroy (&retry);
     }
     return NULL;
@@ -623,7 +1001,7 @@ zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out)
 {
     assert (self);
     assert (out);
-    if (self->state != ZC_CRAWL_RUNNING)
+    if (self->state != ZC_CRAWL_RUNNING || self->paused)
         return -1;
     s_retry_t *robots_retry = s_due_retries (self, now_ms);
     if (robots_retry) {
@@ -664,7 +1042,8 @@ zc_crawl_pop (zc_crawl_t *self, int64_t now_ms, zc_crawl_job_t *out)
                                 .depth = entry.depth,
                                 .attempt = entry.attempt,
                                 .redirects = entry.redirects,
-                                .origin = entry.origin};
+                                .origin = entry.origin,
+                                .seq = entry.seq};
         self->in_flight++;
         return 0;
     }
@@ -675,7 +1054,7 @@ int64_t
 zc_crawl_next_ready_ms (zc_crawl_t *self)
 {
     assert (self);
-    if (self->state != ZC_CRAWL_RUNNING)
+    if (self->state != ZC_CRAWL_RUNNING || self->paused)
         return -1;
     int64_t next = zc_frontier_next_ready_ms (self->frontier);
     if (self->retry_count > 0 && (next < 0 || self->retries[0]->due_ms < next))
@@ -703,11 +1082,17 @@ zc_crawl_requeue (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t now_ms)
     if (self->state != ZC_CRAWL_RUNNING)
         return;
     zc_crawl_job_ended (self, job->kind, job->host_key, now_ms);
-    if (job->kind == ZC_JOB_PAGE)
-        zc_frontier_push_entry (self->frontier, job->url, job->host_key, job->depth, job->attempt,
-                                job->redirects, job->origin, true);
-    else
-        s_retry_push (self, ZC_JOB_ROBOTS, job->url, job->host_key, 0, job->attempt, 0, NULL,
+    if (job->kind == ZC_JOB_PAGE) {
+        zc_frontier_entry_t entry = {.url = job->url,
+                                     .host_key = job->host_key,
+                                     .depth = job->depth,
+                                     .attempt = job->attempt,
+                                     .redirects = job->redirects,
+                                     .origin = job->origin,
+                                     .seq = job->seq};
+        zc_frontier_push_item (self->frontier, &entry, true);
+    } else
+        s_retry_push (self, ZC_JOB_ROBOTS, job->url, job->host_key, 0, job->attempt, 0, NULL, 0,
                       now_ms);
 }
 
@@ -719,7 +1104,10 @@ zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms)
     if (self->state != ZC_CRAWL_RUNNING)
         return;
     s_retry_push (self, ZC_JOB_PAGE, job->url, job->host_key, job->depth, job->attempt,
-                  job->redirects, job->origin, due_ms);
+                  job->redirects, job->origin, job->seq, due_ms);
+    //  The attempt number survives a restart
+    s_store_pending (self, job->seq, job->url, job->origin, job->depth, job->attempt,
+                     job->redirects);
 }
 
 void
@@ -800,7 +1188,7 @@ zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
     case ZC_ROBOTS_CACHE_RETRY: {
         //  5xx or unreachable: the host stays held until the next attempt
         char *url = zsys_sprintf ("%s", outcome->url ? outcome->url : "");
-        s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, NULL, retry_at_ms);
+        s_retry_push (self, ZC_JOB_ROBOTS, url, host_key, 0, attempt + 1, 0, NULL, 0, retry_at_ms);
         free (url);
         return;
     }
@@ -818,32 +1206,36 @@ zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t attempt,
     zc_frontier_hold (self->frontier, host_key, false);
 }
 
+//  A line that fails to be written is not counted; its pending record is
+//  deleted anyway: a durable crawl then fails its checkpoint and the
+//  broker reloads it from the last commit, where the record still exists.
 void
-zc_crawl_write_item (zc_crawl_t *self, const zc_result_t *result)
+zc_crawl_write_item (zc_crawl_t *self, uint64_t seq, const zc_result_t *result)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
     if (zc_sink_write_item (self->sink, result) == 0)
         self->pages++;
+    s_store_done (self, seq);
 }
 
 void
-zc_crawl_write_error (zc_crawl_t *self, const zc_sink_error_t *error)
+zc_crawl_write_error (zc_crawl_t *self, uint64_t seq, const zc_sink_error_t *error)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
     if (zc_sink_write_error (self->sink, error) == 0)
         self->failed++;
+    s_store_done (self, seq);
 }
 
-void
+int
 zc_crawl_flush (zc_crawl_t *self)
 {
     assert (self);
-    if (self->sink)
-        (void)zc_sink_flush (self->sink);
+    return self->sink ? zc_sink_flush (self->sink) : 0;
 }
 
 //  Leaves the running state: frees what only a running crawl needs.
@@ -853,6 +1245,24 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     self->state = state;
     self->elapsed_ms = now_ms - self->started_ms;
     self->in_flight = 0;
+    self->paused = false;
+    if (self->store) {
+        //  The final record: if the output cannot be synced the commit
+        //  must not happen either (the broker's next checkpoint of a
+        //  running crawl would not cover this one), so it is logged and
+        //  the offsets stay those of the last checkpoint: on a restart the
+        //  crawl is done with what was durable then.
+        if (self->sink && zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset) != 0)
+            zsys_error ("zc_broker: crawl %s: cannot sync its output: %s", self->id,
+                        strerror (errno));
+        s_store_record (self);
+        uint8_t prefix[ZC_RECORD_PREFIX_KEY];
+        zc_record_prefix_key (prefix, self->crawl_no);
+        zc_store_del_prefix (self->store, ZC_STORE_PENDING, prefix, sizeof prefix);
+        zc_store_del_prefix (self->store, ZC_STORE_SEEN, prefix, sizeof prefix);
+    }
+    self->spilling = false;
+    self->spilled = 0;
     zc_sink_destroy (&self->sink); //  flushes and closes
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
@@ -884,7 +1294,7 @@ zc_crawl_check_done (zc_crawl_t *self, int64_t now_ms)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING || self->in_flight > 0 ||
-        zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0)
+        zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0 || self->spilled > 0)
         return false;
     s_finish (self, ZC_CRAWL_DONE, now_ms);
     char dropped[256];
@@ -902,7 +1312,7 @@ zc_crawl_stop (zc_crawl_t *self, int64_t now_ms)
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    uint64_t dropped = zc_frontier_queued (self->frontier) + self->retry_count;
+    uint64_t dropped = zc_frontier_queued (self->frontier) + self->retry_count + self->spilled;
     s_finish (self, ZC_CRAWL_STOPPED, now_ms);
     zsys_info ("zc_broker: crawl %s stopped: %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
                " URLs dropped",
@@ -917,12 +1327,14 @@ zc_crawl_status (zc_crawl_t *self, int64_t now_ms, zc_crawl_status_t *status)
     bool running = self->state == ZC_CRAWL_RUNNING;
     *status = (zc_crawl_status_t){
         .id = self->id,
-        .state = zc_crawl_state_str (self->state),
+        .state = running && self->paused ? "paused" : zc_crawl_state_str (self->state),
+        .error = self->error ? self->error : "",
         .output = self->output,
         .errors = self->errors,
         .pages = self->pages,
         .failed = self->failed,
-        .queued = running ? zc_frontier_queued (self->frontier) + self->retry_count : 0,
+        .queued =
+            running ? zc_frontier_queued (self->frontier) + self->retry_count + self->spilled : 0,
         .in_flight = self->in_flight,
         .started_ms = (uint64_t)self->started_ms,
         .elapsed_ms = (uint64_t)(running ? now_ms - self->started_ms : self->elapsed_ms),

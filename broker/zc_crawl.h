@@ -17,9 +17,11 @@
 
 #include "zc_frontier.h"
 #include "zc_msg.h"
+#include "zc_record.h"
 #include "zc_robots.h"
 #include "zc_scope.h"
 #include "zc_sink.h"
+#include "zc_store.h"
 
 typedef struct zc_crawl zc_crawl_t;
 
@@ -55,14 +57,56 @@ typedef enum {
 #define ZC_CRAWL_DEFAULT_MAX_BODY_BYTES (10u * 1024 * 1024)
 #define ZC_CRAWL_DEFAULT_MAX_REDIRECTS 10
 
+//  Where a durable crawl keeps its state (zc_record.h describes the
+//  records). Every admission, seen URL and outcome becomes a store
+//  operation in the store's batch; zc_crawl_checkpoint adds the crawl
+//  record with the output offsets made durable; the broker commits.
+typedef struct {
+    zc_store_t *store;  //  borrowed; outlives the crawl
+    uint32_t crawl_no;  //  key prefix of the crawl's PENDING and SEEN records
+    size_t memory_urls; //  URLs kept queued in RAM; beyond, only in the store; 0 = no limit
+} zc_crawl_durable_t;
+
 //  Creates crawl ID from SUBMIT (borrowed): validates the seeds and the
 //  scope options (zc_scope), applies defaults, opens the output files
 //  (default paths under OUTPUT_DIR, "" = current directory) and admits the
-//  seeds (seeds skip the scope rules). Returns NULL and sets *ERROR (a new
-//  string, caller frees) if the request is invalid or the output cannot be
-//  opened.
+//  seeds (seeds skip the scope rules). DURABLE (copied; NULL = memory only)
+//  makes it a durable crawl: its record, seeds included, is queued in the
+//  store's batch. Returns NULL and sets *ERROR (a new string, caller frees)
+//  if the request is invalid or the output cannot be opened.
 zc_crawl_t *zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
-                          int64_t now_ms, char **error);
+                          const zc_crawl_durable_t *durable, int64_t now_ms, char **error);
+
+//  Rebuilds durable crawl ID from its committed RECORD in DURABLE's store
+//  (crawl_no is taken from the record): a running crawl cuts its output
+//  files back to the committed offsets, reloads its seen set and queues
+//  every pending URL again (those that were in flight too, with their
+//  attempt); a finished crawl comes back for STATUS only. Returns NULL and
+//  sets *ERROR (new string) if the record or its options are unusable or
+//  the output cannot be reopened.
+zc_crawl_t *zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
+                              const zc_crawl_durable_t *durable, int64_t now_ms, char **error);
+
+//  Durable crawl: makes the output durable (flush + fdatasync) and queues
+//  the crawl record with the new offsets and counters in the store's batch.
+//  Returns 0 (also for a memory-only or finished crawl), or -1 with *ERROR
+//  (new string) if the output could not be synced.
+int zc_crawl_checkpoint (zc_crawl_t *self, char **error);
+
+//  Durable crawl with URLs only in the store: after a commit, moves the
+//  oldest of them back into RAM while the in-memory queue is below half
+//  its budget. Returns the number moved.
+size_t zc_crawl_refill (zc_crawl_t *self);
+
+//  The crawl's store key prefix, or 0 for a memory-only crawl.
+uint32_t zc_crawl_number (zc_crawl_t *self);
+
+//  Pauses a running crawl (nothing is dispatched; jobs in flight go on)
+//  with an optional ERROR shown in STATUS (copied; NULL = operator pause),
+//  or resumes it (clears the error). No-op unless running.
+void zc_crawl_pause (zc_crawl_t *self, const char *error);
+void zc_crawl_resume (zc_crawl_t *self);
+bool zc_crawl_paused (zc_crawl_t *self);
 
 //  Destroys the crawl; flushes and closes its output. NULL-safe.
 void zc_crawl_destroy (zc_crawl_t **self_p);
@@ -87,8 +131,9 @@ zc_crawl_admit_t zc_crawl_admit (zc_crawl_t *self, const char *url, uint32_t dep
 //  crawled on its own); a queued target is added to the seen set. It is the
 //  same output record as ORIGIN, so it does not count against max_pages or
 //  max_pages_per_host. The caller has checked that URL is not ORIGIN.
+//  SEQ is the origin's admission number: the chain keeps it.
 zc_crawl_admit_t zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin,
-                                    uint32_t depth, uint32_t redirects);
+                                    uint32_t depth, uint32_t redirects, uint64_t seq);
 
 //  Adds URL (a page's final URL) to the seen set so that it is not fetched
 //  again. Ignored if not canonical.
@@ -107,6 +152,7 @@ typedef struct {
     uint32_t redirects; //  hops already followed (redirect targets)
     char *origin;       //  owned: page job continuing a redirect chain: the URL
                         //  its outcome is written under; NULL if none
+    uint64_t seq;       //  page job: its admission number (durable record); 0 for robots
 } zc_crawl_job_t;
 
 //  Frees the strings of JOB and zeroes it. NULL-safe.
@@ -160,12 +206,14 @@ void zc_crawl_robots_done (zc_crawl_t *self, const char *host_key, uint32_t atte
 //  one hour.
 int64_t zc_crawl_backoff_ms (zc_crawl_t *self, uint32_t attempt, double jitter);
 
-//  Writes an item / error line and counts it (no-op unless running).
-void zc_crawl_write_item (zc_crawl_t *self, const zc_result_t *result);
-void zc_crawl_write_error (zc_crawl_t *self, const zc_sink_error_t *error);
+//  Writes the final outcome of the URL admitted as SEQ, an item or an
+//  error line, and counts it (no-op unless running). Its pending record
+//  goes in the same store batch.
+void zc_crawl_write_item (zc_crawl_t *self, uint64_t seq, const zc_result_t *result);
+void zc_crawl_write_error (zc_crawl_t *self, uint64_t seq, const zc_sink_error_t *error);
 
-//  Flushes the output (timer).
-void zc_crawl_flush (zc_crawl_t *self);
+//  Flushes the output (timer). Returns 0, or -1 if the write failed.
+int zc_crawl_flush (zc_crawl_t *self);
 
 //  If running with an empty frontier and nothing in flight: becomes done,
 //  closes its output, logs a summary. Returns true if it just completed.

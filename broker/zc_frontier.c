@@ -34,6 +34,7 @@ typedef struct {
     uint32_t depth;
     uint32_t attempt;
     uint32_t redirects;
+    uint64_t seq; //  the URL's durable record (zc_crawl), 0 if none
 } s_item_t;
 
 typedef struct {
@@ -235,6 +236,7 @@ s_host_take_head (zc_frontier_t *self, s_host_t *host, zc_frontier_entry_t *out)
     out->attempt = item->attempt;
     out->redirects = item->redirects;
     out->origin = item->origin;
+    out->seq = item->seq;
     item->url = NULL;
     item->origin = NULL;
     host->head = (host->head + 1) & (host->capacity - 1);
@@ -252,10 +254,24 @@ void
 zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key, uint32_t depth,
                         uint32_t attempt, uint32_t redirects, const char *origin, bool front)
 {
+    zc_frontier_entry_t entry = {.url = (char *)url,
+                                 .host_key = (char *)host_key,
+                                 .depth = depth,
+                                 .attempt = attempt,
+                                 .redirects = redirects,
+                                 .origin = (char *)origin};
+    zc_frontier_push_item (self, &entry, front);
+}
+
+void
+zc_frontier_push_item (zc_frontier_t *self, const zc_frontier_entry_t *entry, bool front)
+{
     assert (self);
-    assert (url);
-    assert (host_key);
-    s_host_t *host = s_host_get (self, host_key);
+    assert (entry);
+    assert (entry->url);
+    assert (entry->host_key);
+    const char *origin = entry->origin;
+    s_host_t *host = s_host_get (self, entry->host_key);
     if (host->count == host->capacity) {
         //  Grow the ring and unwrap it so the oldest item is at index 0
         size_t capacity = host->capacity ? host->capacity * 2 : 4;
@@ -273,11 +289,12 @@ zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_k
         item = &host->items[host->head];
     } else
         item = &host->items[(host->head + host->count) & (host->capacity - 1)];
-    item->url = zc_strdup (url);
-    item->depth = depth;
-    item->attempt = attempt;
-    item->redirects = redirects;
+    item->url = zc_strdup (entry->url);
+    item->depth = entry->depth;
+    item->attempt = entry->attempt;
+    item->redirects = entry->redirects;
     item->origin = origin && *origin ? zc_strdup (origin) : NULL;
+    item->seq = entry->seq;
     host->count++;
     self->queued++;
     s_host_reconsider (self, host);

@@ -46,6 +46,7 @@ typedef struct {
     uint32_t redirects; //  hops already followed (redirect targets)
     char *origin;       //  owned by the caller after a pop: the URL a redirect
                         //  continuation reports under, NULL if none
+    uint64_t seq;       //  the owner's durable record of the URL (zc_crawl), 0 if none
 } zc_frontier_entry_t;
 
 #define ZC_FRONTIER_MIN_BACKOFF_MS 100
@@ -68,6 +69,9 @@ void zc_frontier_push (zc_frontier_t *self, const char *url, const char *host_ke
 void zc_frontier_push_entry (zc_frontier_t *self, const char *url, const char *host_key,
                              uint32_t depth, uint32_t attempt, uint32_t redirects,
                              const char *origin, bool front);
+
+//  Like push_entry, from ENTRY (borrowed; strings copied), SEQ included.
+void zc_frontier_push_item (zc_frontier_t *self, const zc_frontier_entry_t *entry, bool front);
 
 //  The URL pop() would return at NOW_MS, without taking it: *URL and
 //  *HOST_KEY are borrowed until the next call that changes the frontier.

@@ -45,6 +45,13 @@ zc_inflight_new (void)
 }
 
 void
+zc_inflight_set_first_id (zc_inflight_t *self, uint64_t first_id)
+{
+    assert (self);
+    self->next_id = first_id ? first_id : 1;
+}
+
+void
 zc_inflight_destroy (zc_inflight_t **self_p)
 {
     zc_inflight_t *self = *self_p;

@@ -40,6 +40,11 @@ typedef struct {
 //  Creates an empty table. Caller owns the result. Never fails (OOM aborts).
 zc_inflight_t *zc_inflight_new (void);
 
+//  Job ids are FIRST_ID, FIRST_ID + 1... from now on. The broker starts
+//  each run at a random id, so that an outcome of a previous run (a node
+//  delivering after a broker restart) never matches a job of this one.
+void zc_inflight_set_first_id (zc_inflight_t *self, uint64_t first_id);
+
 //  Destroys the table and every record still in it. NULL-safe; sets *self_p
 //  to NULL.
 void zc_inflight_destroy (zc_inflight_t **self_p);

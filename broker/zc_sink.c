@@ -12,11 +12,14 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "zc_util.h"
 
@@ -38,12 +41,54 @@ struct zc_sink {
     size_t rule_count;
 };
 
+//  Cuts PATH back to OFFSET bytes (the part a commit vouched for). A file
+//  shorter than OFFSET was changed outside zcrawl: refused, so that lost
+//  output is never silently taken for written output.
+static int
+s_truncate (const char *path, uint64_t offset, char *error, size_t error_size)
+{
+    struct stat info;
+    if (stat (path, &info) != 0) {
+        if (errno == ENOENT && offset == 0)
+            return 0;
+        snprintf (error, error_size, "cannot stat %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if ((uint64_t)info.st_size < offset) {
+        snprintf (error, error_size,
+                  "%s has %lld bytes but %" PRIu64 " were committed: changed outside zcrawl", path,
+                  (long long)info.st_size, offset);
+        return -1;
+    }
+    if ((uint64_t)info.st_size > offset && truncate (path, (off_t)offset) != 0) {
+        snprintf (error, error_size, "cannot truncate %s: %s", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
 zc_sink_t *
 zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id)
+{
+    char error[512];
+    return zc_sink_open_at (items_path, errors_path, crawl_id, UINT64_MAX, UINT64_MAX, error,
+                            sizeof error);
+}
+
+zc_sink_t *
+zc_sink_open_at (const char *items_path, const char *errors_path, const char *crawl_id,
+                 uint64_t items_offset, uint64_t errors_offset, char *error, size_t error_size)
 {
     assert (items_path);
     assert (errors_path);
     assert (crawl_id);
+    if ((items_offset != UINT64_MAX &&
+         s_truncate (items_path, items_offset, error, error_size) != 0) ||
+        (errors_offset != UINT64_MAX &&
+         s_truncate (errors_path, errors_offset, error, error_size) != 0)) {
+        errno = EINVAL;
+        return NULL;
+    }
     zc_sink_t *self = (zc_sink_t *)zmalloc (sizeof (zc_sink_t));
     self->crawl_id = zc_strdup (crawl_id);
     self->items_path = zc_strdup (items_path);
@@ -53,6 +98,8 @@ zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_
         self->errors = fopen (errors_path, "a");
     if (!self->items || !self->errors) {
         int saved = errno;
+        snprintf (error, error_size, "cannot open output '%s' / '%s': %s", items_path, errors_path,
+                  strerror (saved));
         zc_sink_destroy (&self);
         errno = saved;
         return NULL;
@@ -64,6 +111,30 @@ zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_
     self->line_size = 4096;
     self->line = (char *)zc_malloc (self->line_size);
     return self;
+}
+
+int
+zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset)
+{
+    assert (self);
+    if (zc_sink_flush (self) != 0)
+        return -1;
+    if (fdatasync (fileno (self->items)) != 0 || fdatasync (fileno (self->errors)) != 0) {
+        int saved = errno;
+        if (!self->write_failed)
+            zsys_error ("zc_sink: syncing output of crawl %s failed: %s", self->crawl_id,
+                        strerror (saved));
+        self->write_failed = true;
+        errno = saved;
+        return -1;
+    }
+    off_t items = ftello (self->items);
+    off_t errors = ftello (self->errors);
+    if (items < 0 || errors < 0)
+        return -1;
+    *items_offset = (uint64_t)items;
+    *errors_offset = (uint64_t)errors;
+    return 0;
 }
 
 static int

@@ -49,6 +49,20 @@ typedef struct {
 //  (nothing is left open).
 zc_sink_t *zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id);
 
+//  Like zc_sink_new, after cutting each file back to its OFFSET (the bytes
+//  a store commit vouched for; UINT64_MAX = leave the file as it is). A
+//  missing file is fine at offset 0. Returns NULL with ERROR (ERROR_SIZE
+//  bytes) set if a file is shorter than its offset (changed outside
+//  zcrawl), cannot be truncated or cannot be opened.
+zc_sink_t *zc_sink_open_at (const char *items_path, const char *errors_path, const char *crawl_id,
+                            uint64_t items_offset, uint64_t errors_offset, char *error,
+                            size_t error_size);
+
+//  Flushes both files and forces their data to disk (fdatasync); on
+//  success sets the offsets up to which both files are now durable.
+//  Returns 0, or -1 with errno set (logged once per sink).
+int zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset);
+
 //  Flushes and closes both files. NULL-safe; sets *self_p to NULL.
 void zc_sink_destroy (zc_sink_t **self_p);
 

@@ -85,16 +85,16 @@ int zc_store_get (zc_store_t *self, zc_store_table_t table, const void *key, siz
 
 //  Called for each record by zc_store_each; KEY and VALUE are valid only
 //  during the call. Return 0 to go on, non-zero to stop.
-typedef int(zc_store_each_fn) (const void *key, size_t key_size, const void *value,
-                               size_t value_size, void *arg);
+typedef int (zc_store_each_fn) (const void *key, size_t key_size, const void *value,
+                                size_t value_size, void *arg);
 
 //  Calls FN for every committed record of TABLE whose key starts with
 //  PREFIX (PREFIX_SIZE may be 0: all), in key order, beginning at the
 //  first key >= FROM (FROM_SIZE 0: the first key with the prefix). Returns
 //  the number of records visited, or -1 on an error (logged).
 int64_t zc_store_each (zc_store_t *self, zc_store_table_t table, const void *prefix,
-                       size_t prefix_size, const void *from, size_t from_size,
-                       zc_store_each_fn *fn, void *arg);
+                       size_t prefix_size, const void *from, size_t from_size, zc_store_each_fn *fn,
+                       void *arg);
 
 //  Bytes used by the store's data file on disk.
 uint64_t zc_store_disk_bytes (zc_store_t *self);

@@ -25,7 +25,7 @@ s_crawl (const char *id, const char *dir)
     const char *seeds[] = {"http://127.0.0.1/"};
     zc_submit_t submit = {.seeds = seeds, .seed_count = 1, .output = "", .errors = ""};
     char *error = NULL;
-    zc_crawl_t *crawl = zc_crawl_new (id, &submit, dir, zc_now_ms (), &error);
+    zc_crawl_t *crawl = zc_crawl_new (id, &submit, dir, NULL, zc_now_ms (), &error);
     if (!crawl)
         fprintf (stderr, "zc_crawl_new: %s\n", error ? error : "?");
     free (error);
