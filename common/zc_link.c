@@ -215,3 +215,20 @@ zc_link_node_id (zc_link_t *self)
     assert (self);
     return self->hello.id;
 }
+
+int
+zc_link_bye (zc_link_t *self, int linger_ms)
+{
+    assert (self);
+    zsock_set_linger (self->dealer, linger_ms);
+    if (!self->registered)
+        return 1;
+    zc_msg_t msg = {.type = ZC_MSG_BYE, .bye = {.node = self->hello.id}};
+    if (zc_msg_send (&msg, self->dealer, NULL) != 0) {
+        zsys_warning ("zc_link: %s: BYE to %s not queued: %s", self->hello.id,
+                      self->broker_endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->registered = false;
+    return 0;
+}

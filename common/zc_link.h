@@ -64,4 +64,12 @@ int zc_link_heartbeat_ms (zc_link_t *self);
 //  The node id given in HELLO. Borrowed.
 const char *zc_link_node_id (zc_link_t *self);
 
+//  Graceful stop: if registered, sends BYE {node id} (the broker requeues the
+//  node's jobs at once); in any case sets the DEALER's linger to LINGER_MS so
+//  that the BYE and whatever was queued before it can still leave after
+//  zc_link_destroy. Send nothing on the link afterwards. Returns 0 if BYE was
+//  queued, 1 if not registered (nothing sent: the broker does not know us),
+//  -1 if it could not be queued.
+int zc_link_bye (zc_link_t *self, int linger_ms);
+
 #endif

@@ -1258,6 +1258,53 @@ zc_msg_decode (zmsg_t **zmsg_p, zc_msg_decode_status_t *status)
     return msg;
 }
 
+int
+zc_msg_page_id (zmsg_t *zmsg, uint64_t *id)
+{
+    assert (id);
+    if (!zmsg || zmsg_size (zmsg) != 2)
+        return -1;
+    zframe_t *header = zmsg_first (zmsg);
+    size_t size = zframe_size (header);
+    const char *data = (const char *)zframe_data (header);
+    if (size > ZC_MSG_MAX_HEADER_BYTES ||
+        s_validate ((const uint8_t *)data, size) != ZC_MSG_DECODE_OK)
+        return -1;
+    msgpack_zone *zone = msgpack_zone_new (MSGPACK_ZONE_CHUNK_SIZE);
+    if (!zone) {
+        fprintf (stderr, "zcrawl: out of memory\n");
+        abort ();
+    }
+    msgpack_object top;
+    size_t off = 0;
+    msgpack_unpack_return rc = msgpack_unpack (data, size, &off, zone, &top);
+    if (rc == MSGPACK_UNPACK_NOMEM_ERROR) {
+        fprintf (stderr, "zcrawl: out of memory\n");
+        abort ();
+    }
+    int result = -1;
+    zc_msg_type_t type = ZC_MSG_HELLO;
+    if (rc == MSGPACK_UNPACK_SUCCESS && off == size && top.type == MSGPACK_OBJECT_MAP &&
+        s_decode_envelope (&top, &type) == ZC_MSG_DECODE_OK && type == ZC_MSG_PAGE) {
+        const msgpack_object *value = NULL;
+        bool duplicate = false;
+        for (uint32_t i = 0; i < top.via.map.size; i++) {
+            const msgpack_object_kv *kv = &top.via.map.ptr[i];
+            if (s_key_is (&kv->key, "id", 2)) {
+                if (value)
+                    duplicate = true;
+                value = &kv->val;
+            }
+        }
+        if (value && !duplicate && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            *id = value->via.u64;
+            result = 0;
+        }
+    }
+    msgpack_zone_free (zone);
+    return result;
+}
+
 void
 zc_msg_destroy (zc_msg_t **self_p)
 {

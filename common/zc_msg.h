@@ -422,6 +422,14 @@ zc_msg_t *zc_msg_decode (zmsg_t **zmsg_p, zc_msg_decode_status_t *status);
 //  Destroys a decoded message. NULL-safe; sets *self_p to NULL.
 void zc_msg_destroy (zc_msg_t **self_p);
 
+//  Reads the job id of a PAGE without decoding it (ZMSG is not taken and not
+//  changed, except its frame cursor): for a parser node, which forwards
+//  pages undecoded but ACCEPTs their job ids. Returns 0 and sets *ID if
+//  ZMSG has two frames and frame 1 is a well-formed map with "v" 1, "t"
+//  "PAGE" and one "id" that is an unsigned integer; else -1. The rest of the
+//  PAGE is not checked (the full decode may still fail).
+int zc_msg_page_id (zmsg_t *zmsg, uint64_t *id);
+
 //  Name of a message type as sent in "t" ("HELLO", ...), or "?" if invalid.
 const char *zc_msg_type_str (zc_msg_type_t type);
 

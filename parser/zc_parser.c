@@ -22,9 +22,22 @@
     becomes writable; the actor is not READY until it is out, so
     back-pressure from the broker reaches the front and then the fetchers.
 
-    Pipe commands: node "START" -> "is" (rc, bound front endpoint);
-    parser actor "CONNECT" endpoint (sent by the node on every WELCOME that
-    brings a new results endpoint).
+    ACCEPT: the node peeks at the job id of each PAGE it takes off the front
+    (zc_msg_page_id, no full decode) and, after each wake-up of the front
+    reader (which takes as many pages as there are idle actors), sends their
+    ids in one ACCEPT on the link, if registered; unregistered, the ids are
+    dropped (the jobs' leases cover them).
+
+    DRAIN (see zc_parser.h): a periodic check (and one after every page and
+    every READY) ends the drain once the node holds no page or the deadline
+    has passed. Ending it destroys the actors (which finish the page they
+    are parsing), sends BYE with a linger on the link, and stops every
+    reader and timer but the pipe's; sockets are closed only when the actor
+    is destroyed, never inside a handler.
+
+    Pipe commands: node "START" -> "is" (rc, bound front endpoint); node
+    "DRAIN" [ms] -> "DRAINED"; parser actor "CONNECT" endpoint (sent by the
+    node on every WELCOME that brings a new results endpoint).
 */
 #include "zc_parser.h"
 
@@ -44,6 +57,10 @@
 #define S_RESULTS_SNDHWM 256 //  RESULTs queued towards the broker
 #define S_RESULTS_LINGER_MS 2000
 #define S_MAX_ACTORS 256
+#define S_ACCEPT_MAX 1024    //  job ids per ACCEPT
+#define S_DRAIN_MS 10000     //  default drain time
+#define S_DRAIN_CHECK_MS 50  //  drain check interval
+#define S_BYE_LINGER_MS 2000 //  link linger after BYE
 
 //  ---------------------------------------------------------------------
 //  Parser actor
@@ -346,6 +363,14 @@ typedef struct {
     uint64_t *actor_done;   //  owned
     uint64_t decode_errors; //  the node's own (undecodable broker/actor messages)
     bool front_reading;     //  front reader registered in the loop
+    uint64_t *accept_ids;   //  owned, S_ACCEPT_MAX: ids to ACCEPT after this wake-up
+    size_t accept_count;
+    int tick_timer;       //  zloop timer id, -1 if none
+    int drain_ms;         //  default drain time
+    bool draining;        //  DRAIN received, not finished
+    bool drained;         //  drain finished (DRAINED sent)
+    int64_t drain_end_ms; //  monotonic deadline of the drain
+    int drain_timer;      //  zloop timer id, -1 if none
 } self_t;
 
 static self_t *
@@ -366,6 +391,11 @@ s_self_new (zsock_t *pipe, const zc_parser_config_t *config)
         actors = cores > 0 ? (int)cores : 1;
     }
     self->actor_count = actors > S_MAX_ACTORS ? S_MAX_ACTORS : actors;
+    self->drain_ms = config->drain_ms > 0 ? config->drain_ms : S_DRAIN_MS;
+    self->tick_timer = -1;
+    self->drain_timer = -1;
+    self->accept_ids = (uint64_t *)zmalloc (S_ACCEPT_MAX * sizeof (uint64_t));
+    assert (self->accept_ids);
     self->loop = zloop_new ();
     assert (self->loop);
     return self;
@@ -395,6 +425,7 @@ s_self_destroy (self_t **self_p)
     free (self->is_idle);
     free (self->actor_errors);
     free (self->actor_done);
+    free (self->accept_ids);
     free (self);
     *self_p = NULL;
 }
@@ -417,28 +448,59 @@ s_update_front (self_t *self)
     }
 }
 
+//  Sends the collected job ids in ACCEPTs if registered, else drops them.
+static void
+s_send_accept (self_t *self)
+{
+    if (self->accept_count == 0)
+        return;
+    if (zc_link_registered (self->link)) {
+        zc_msg_t msg = {.type = ZC_MSG_ACCEPT,
+                        .accept = {.node = self->node_id,
+                                   .jobs = self->accept_ids,
+                                   .job_count = self->accept_count}};
+        if (zc_msg_send (&msg, zc_link_socket (self->link), NULL) != 0)
+            zsys_debug ("zc_parser: %s: ACCEPT of %zu jobs not queued: %s", self->node_id,
+                        self->accept_count, zmq_strerror (zmq_errno ()));
+    }
+    self->accept_count = 0;
+}
+
+static void s_drain_check (self_t *self);
+
+//  Takes pages off the front, one per idle actor (the front socket has a
+//  zero receive timeout), then ACCEPTs their job ids in one message.
 static int
 s_handle_front (zloop_t *loop, zsock_t *front, void *arg)
 {
     (void)loop;
     self_t *self = (self_t *)arg;
-    zmsg_t *msg = zmsg_recv (front);
-    if (!msg)
-        return 0; //  interrupted
-    assert (self->idle_count > 0);
-    int index = self->idle[self->idle_head];
-    self->idle_head = (self->idle_head + 1) % (size_t)self->actor_count;
-    self->idle_count--;
-    self->is_idle[index] = false;
-    char id[16];
-    snprintf (id, sizeof id, "w%d", index);
-    int rc = zmsg_pushstr (msg, id);
-    assert (rc == 0);
-    if (zmsg_send (&msg, self->router) != 0) {
-        zsys_error ("zc_parser: %s cannot hand a page to actor %d", self->node_id, index);
-        zmsg_destroy (&msg);
+    while (self->idle_count > 0) {
+        zmsg_t *msg = zmsg_recv (front);
+        if (!msg)
+            break; //  nothing more waiting, or interrupted
+        uint64_t job_id;
+        if (zc_msg_page_id (msg, &job_id) == 0) {
+            if (self->accept_count == S_ACCEPT_MAX)
+                s_send_accept (self);
+            self->accept_ids[self->accept_count++] = job_id;
+        }
+        int index = self->idle[self->idle_head];
+        self->idle_head = (self->idle_head + 1) % (size_t)self->actor_count;
+        self->idle_count--;
+        self->is_idle[index] = false;
+        char id[16];
+        snprintf (id, sizeof id, "w%d", index);
+        int rc = zmsg_pushstr (msg, id);
+        assert (rc == 0);
+        if (zmsg_send (&msg, self->router) != 0) {
+            zsys_error ("zc_parser: %s cannot hand a page to actor %d", self->node_id, index);
+            zmsg_destroy (&msg);
+        }
     }
+    s_send_accept (self);
     s_update_front (self);
+    s_drain_check (self);
     return 0;
 }
 
@@ -483,6 +545,7 @@ s_handle_router (zloop_t *loop, zsock_t *router, void *arg)
         self->idle_count++;
         self->is_idle[index] = true;
         s_update_front (self);
+        s_drain_check (self);
     }
     zc_msg_destroy (&msg);
     return 0;
@@ -550,6 +613,104 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  ---------------------------------------------------------------------
+//  Graceful drain
+
+//  True while a page is waiting in the front or being parsed. With no
+//  results endpoint (never welcomed) nothing can be parsed: nothing to wait for.
+static bool
+s_holds_pages (self_t *self)
+{
+    if (!self->results)
+        return false;
+    if (self->idle_count < (size_t)self->actor_count)
+        return true;
+    return (zsock_events (self->front) & ZMQ_POLLIN) != 0;
+}
+
+//  Ends the drain: actors stopped (each finishes its page and queues the
+//  RESULT, lingering), BYE sent, every reader and timer but the pipe's
+//  stopped, "DRAINED" replied. Sockets stay open until s_self_destroy.
+static void
+s_drain_finish (self_t *self)
+{
+    bool timed_out = s_holds_pages (self);
+    self->draining = false;
+    self->drained = true;
+    if (self->drain_timer != -1)
+        zloop_timer_end (self->loop, self->drain_timer);
+    self->drain_timer = -1;
+    if (self->tick_timer != -1)
+        zloop_timer_end (self->loop, self->tick_timer);
+    self->tick_timer = -1;
+    if (self->front_reading)
+        zloop_reader_end (self->loop, self->front);
+    self->front_reading = false;
+    zloop_reader_end (self->loop, self->router);
+    zloop_reader_end (self->loop, zc_link_socket (self->link));
+    for (int i = 0; i < self->actor_count; i++)
+        zactor_destroy (&self->actors[i]);
+    self->idle_count = 0;
+    int rc = zc_link_bye (self->link, S_BYE_LINGER_MS);
+    zsys_info ("zc_parser: %s drained%s; %s", self->node_id,
+               timed_out ? " (drain time over, pages left to the broker)" : "",
+               rc == 0   ? "BYE sent"
+               : rc == 1 ? "not registered, no BYE"
+                         : "BYE could not be queued");
+    if (zstr_send (self->pipe, "DRAINED") != 0)
+        zsys_error ("zc_parser: %s cannot reply DRAINED", self->node_id);
+}
+
+static void
+s_drain_check (self_t *self)
+{
+    if (!self->draining)
+        return;
+    if (s_holds_pages (self) && zclock_mono () < self->drain_end_ms)
+        return;
+    s_drain_finish (self);
+}
+
+static int
+s_on_drain_timer (zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_drain_check ((self_t *)arg);
+    return 0;
+}
+
+//  DRAIN [ms]: starts the drain (or answers at once if there is nothing to
+//  drain).
+static void
+s_drain_start (self_t *self, const char *ms)
+{
+    if (!self->link || self->drained) {
+        if (zstr_send (self->pipe, "DRAINED") != 0)
+            zsys_error ("zc_parser: %s cannot reply DRAINED", self->node_id);
+        return;
+    }
+    if (self->draining)
+        return; //  already under way; DRAINED will follow
+    int drain_ms = self->drain_ms;
+    if (ms) {
+        char *end = NULL;
+        long value = strtol (ms, &end, 10);
+        if (end != ms && *end == 0 && value >= 0 && value <= INT32_MAX)
+            drain_ms = (int)value;
+        else
+            zsys_warning ("zc_parser: %s: bad drain time '%s', using %d ms", self->node_id, ms,
+                          drain_ms);
+    }
+    zsys_info ("zc_parser: %s draining (at most %d ms)", self->node_id, drain_ms);
+    self->draining = true;
+    self->drain_end_ms = zclock_mono () + drain_ms;
+    self->drain_timer = zloop_timer (self->loop, S_DRAIN_CHECK_MS, 0, s_on_drain_timer, self);
+    if (self->drain_timer == -1)
+        zsys_error ("zc_parser: %s cannot start the drain timer", self->node_id);
+    s_drain_check (self);
+}
+
 //  The endpoint to advertise: --advertise (a "*" port takes the bound
 //  port) or the bound endpoint. NULL (logged) if that would be a wildcard.
 static char *
@@ -580,6 +741,7 @@ s_start (self_t *self)
     assert (self->front);
     zc_msg_socket_setup (self->front, ZC_MSG_MAX_BODY_BYTES + ZC_MSG_MAX_HEADER_BYTES, 0);
     zsock_set_rcvhwm (self->front, S_FRONT_RCVHWM);
+    zsock_set_rcvtimeo (self->front, 0); //  s_handle_front reads until empty
     if (zsock_bind (self->front, "%s", self->front_endpoint) == -1) {
         zsys_error ("zc_parser: cannot bind front %s: %s", self->front_endpoint,
                     zmq_strerror (zmq_errno ()));
@@ -633,8 +795,8 @@ s_start (self_t *self)
     assert (rc == 0);
     rc = zloop_reader (self->loop, self->router, s_handle_router, self);
     assert (rc == 0);
-    rc = zloop_timer (self->loop, S_TICK_MS, 0, s_on_tick, self);
-    assert (rc != -1);
+    self->tick_timer = zloop_timer (self->loop, S_TICK_MS, 0, s_on_tick, self);
+    assert (self->tick_timer != -1);
     s_tick (self); //  HELLO now rather than after the first interval
     zsys_info ("zc_parser: %s serving front %s with %d actors, broker %s", self->node_id, bound,
                self->actor_count, self->broker_endpoint);
@@ -666,6 +828,10 @@ s_handle_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
         self->started = true;
         zsock_send (pipe, "is", bound ? 0 : -1, bound ? bound : "");
         free (bound);
+    } else if (command && streq (command, "DRAIN")) {
+        char *ms = zmsg_popstr (msg);
+        s_drain_start (self, ms);
+        free (ms);
     } else
         zsys_warning ("zc_parser: unknown command %s", command ? command : "(null)");
     free (command);

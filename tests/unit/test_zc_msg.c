@@ -1996,6 +1996,82 @@ test_accept_ids (void **state)
     msgpack_sbuffer_destroy (&sbuf);
 }
 
+//  zc_msg_page_id: the job id of a PAGE without decoding it.
+static void
+test_page_id (void **state)
+{
+    (void)state;
+    example_t *ex = s_example_new (ZC_MSG_PAGE, VARIANT_FULL);
+    zmsg_t *zmsg = zc_msg_encode (&ex->msg);
+    uint64_t id = 0;
+    assert_int_equal (zc_msg_page_id (zmsg, &id), 0);
+    assert_int_equal (id, 42);
+    assert_int_equal (zmsg_size (zmsg), 2); //  not taken
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    zc_msg_destroy (&msg);
+
+    ex->msg.page.meta.id = UINT64_MAX;
+    zmsg = zc_msg_encode (&ex->msg);
+    assert_int_equal (zc_msg_page_id (zmsg, &id), 0);
+    assert_true (id == UINT64_MAX);
+    //  One frame only
+    zframe_t *body = zmsg_last (zmsg);
+    zmsg_remove (zmsg, body);
+    zframe_destroy (&body);
+    id = 7;
+    assert_int_equal (zc_msg_page_id (zmsg, &id), -1);
+    assert_int_equal (id, 7);
+    zmsg_destroy (&zmsg);
+    assert_int_equal (zc_msg_page_id (NULL, &id), -1);
+    s_example_destroy (&ex);
+
+    //  Another type with an "id", garbage, truncation, a bad id, two ids
+    ex = s_example_new (ZC_MSG_FETCH_FAILED, VARIANT_GOLDEN);
+    zmsg = zc_msg_encode (&ex->msg);
+    assert_int_equal (zmsg_addstr (zmsg, "body"), 0);
+    assert_int_equal (zc_msg_page_id (zmsg, &id), -1);
+    zmsg_destroy (&zmsg);
+    s_example_destroy (&ex);
+    size_t size;
+    unsigned char *golden = s_golden (ZC_MSG_PAGE, &size);
+    for (size_t len = 0; len < size; len++) {
+        zmsg = zmsg_new ();
+        assert_int_equal (zmsg_addmem (zmsg, golden, len), 0);
+        assert_int_equal (zmsg_addstr (zmsg, "body"), 0);
+        assert_int_equal (zc_msg_page_id (zmsg, &id), -1);
+        zmsg_destroy (&zmsg);
+    }
+    free (golden);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    for (int variant = 0; variant < 4; variant++) {
+        s_pack_head (&pk, variant == 3 ? 4 : 3, 1, "PAGE");
+        msgpack_pack_str_with_body (&pk, "id", 2);
+        if (variant == 0)
+            msgpack_pack_int (&pk, -5);
+        else if (variant == 1)
+            msgpack_pack_str_with_body (&pk, "5", 1);
+        else
+            msgpack_pack_uint32 (&pk, 5);
+        if (variant == 3) {
+            msgpack_pack_str_with_body (&pk, "id", 2);
+            msgpack_pack_uint32 (&pk, 6);
+        }
+        zmsg = zmsg_new ();
+        assert_int_equal (zmsg_addmem (zmsg, sbuf.data, sbuf.size), 0);
+        assert_int_equal (zmsg_addstr (zmsg, "body"), 0);
+        id = 0;
+        assert_int_equal (zc_msg_page_id (zmsg, &id), variant == 2 ? 0 : -1);
+        assert_int_equal (id, variant == 2 ? 5 : 0);
+        zmsg_destroy (&zmsg);
+        msgpack_sbuffer_clear (&sbuf);
+    }
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
 static void
 test_unknown_fields_ignored (void **state)
 {
@@ -2377,6 +2453,7 @@ main (void)
         cmocka_unit_test (test_envelope_errors),
         cmocka_unit_test (test_job_origin),
         cmocka_unit_test (test_accept_ids),
+        cmocka_unit_test (test_page_id),
         cmocka_unit_test (test_unknown_fields_ignored),
         cmocka_unit_test (test_huge_declared_sizes),
         cmocka_unit_test (test_deep_nesting),

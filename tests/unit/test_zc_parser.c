@@ -1,7 +1,9 @@
 /*  Tests for the parser node: the test plays the broker (jobs ROUTER +
     results PULL) and a fetcher (PUSH to the node's front), and checks that
-    every PAGE yields exactly one RESULT, that pages wait for WELCOME, and
-    that undecodable front messages show up in the HEARTBEAT counters.
+    every PAGE yields exactly one RESULT, that pages wait for WELCOME, that
+    undecodable front messages show up in the HEARTBEAT counters, that every
+    page's job id is ACCEPTed, and the graceful drain (DRAIN -> BYE ->
+    DRAINED).
     Also: Content-Type parsing and HTML sniffing (zc_ctype).
 */
 #include "zc_ctype.h"
@@ -23,6 +25,7 @@
 
 #define PAGE_COUNT 50
 #define EPOCH 7
+#define MAX_ID 1024 //  job ids the fake broker tracks in ACCEPTs
 
 //  ---------------------------------------------------------------------
 //  A minimal broker
@@ -32,14 +35,21 @@ typedef struct {
     zsock_t *results; //  PULL the parser actors push to
     char *jobs_endpoint;
     char *results_endpoint;
-    bool welcome; //  answer HELLO with WELCOME
-    int hellos;   //  HELLOs received
+    bool welcome;                //  answer HELLO with WELCOME
+    const char *welcome_results; //  results endpoint in WELCOME; NULL = ours
+    int hellos;                  //  HELLOs received
     char hello_role[32];
     char hello_endpoint[256];
     uint32_t hello_capacity;
     uint64_t decode_errors; //  from the last node HEARTBEAT
     uint64_t done;
     int heartbeats;
+    char node_id[64];          //  from HELLO
+    int accept_counts[MAX_ID]; //  ACCEPTs seen per job id
+    size_t accepted;           //  job ids in ACCEPTs, total
+    int accepts;               //  ACCEPT messages
+    int byes;                  //  BYEs received
+    int after_bye;             //  messages received after a BYE
 } broker_t;
 
 static void
@@ -70,7 +80,9 @@ s_broker_send_welcome (broker_t *b, zframe_t *id)
 {
     zc_msg_t welcome = {
         .type = ZC_MSG_WELCOME,
-        .welcome = {.epoch = EPOCH, .results = b->results_endpoint, .heartbeat_ms = 100}};
+        .welcome = {.epoch = EPOCH,
+                    .results = b->welcome_results ? b->welcome_results : b->results_endpoint,
+                    .heartbeat_ms = 100}};
     assert_int_equal (zc_msg_send (&welcome, b->jobs, id), 0);
 }
 
@@ -83,8 +95,11 @@ s_broker_handle_jobs (broker_t *b)
     zframe_t *id = zmsg_pop (zmsg);
     zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
     assert_non_null (msg);
+    if (b->byes > 0)
+        b->after_bye++;
     if (msg->type == ZC_MSG_HELLO) {
         b->hellos++;
+        snprintf (b->node_id, sizeof b->node_id, "%s", msg->hello.id);
         snprintf (b->hello_role, sizeof b->hello_role, "%s", msg->hello.role);
         snprintf (b->hello_endpoint, sizeof b->hello_endpoint, "%s", msg->hello.endpoint);
         b->hello_capacity = msg->hello.capacity;
@@ -98,6 +113,18 @@ s_broker_handle_jobs (broker_t *b)
         zc_msg_t reply = {.type = ZC_MSG_HEARTBEAT,
                           .heartbeat = {.epoch = EPOCH, .node = "broker"}};
         assert_int_equal (zc_msg_send (&reply, b->jobs, id), 0);
+    } else if (msg->type == ZC_MSG_ACCEPT) {
+        b->accepts++;
+        assert_string_equal (msg->accept.node, b->node_id);
+        assert_true (msg->accept.job_count > 0);
+        for (size_t i = 0; i < msg->accept.job_count; i++) {
+            assert_true (msg->accept.jobs[i] < MAX_ID);
+            b->accept_counts[msg->accept.jobs[i]]++;
+        }
+        b->accepted += msg->accept.job_count;
+    } else if (msg->type == ZC_MSG_BYE) {
+        b->byes++;
+        assert_string_equal (msg->bye.node, b->node_id);
     } else
         fail_msg ("unexpected %s from the parser node", zc_msg_type_str (msg->type));
     zc_msg_destroy (&msg);
@@ -153,6 +180,29 @@ s_until_results (broker_t *b, size_t result_count, void *arg)
 {
     (void)b;
     return result_count >= *(size_t *)arg;
+}
+
+static bool
+s_until_accepted (broker_t *b, size_t result_count, void *arg)
+{
+    (void)result_count;
+    return b->accepted >= *(size_t *)arg;
+}
+
+static bool
+s_until_bye (broker_t *b, size_t result_count, void *arg)
+{
+    (void)result_count;
+    (void)arg;
+    return b->byes > 0;
+}
+
+static bool
+s_until_heartbeat (broker_t *b, size_t result_count, void *arg)
+{
+    (void)result_count;
+    (void)arg;
+    return b->heartbeats > 0;
 }
 
 static bool
@@ -381,6 +431,15 @@ test_node_pages (void **state)
         zc_msg_destroy (&results[i]);
     }
 
+    //  Every page's job id was ACCEPTed once (the pages sent before WELCOME
+    //  too: they waited in the front until the node registered).
+    size_t want_accepted = PAGE_COUNT;
+    s_broker_run (&b, 5000, s_until_accepted, &want_accepted, NULL, NULL, 0);
+    assert_int_equal (b.accepted, PAGE_COUNT);
+    for (int id = 1; id <= PAGE_COUNT; id++)
+        assert_int_equal (b.accept_counts[id], 1);
+    assert_true (b.accepts >= 1 && b.accepts <= PAGE_COUNT);
+
     //  Counters reach the broker: 50 done, no decode errors.
     uint64_t counters[2] = {0, PAGE_COUNT};
     s_broker_run (&b, 5000, s_until_counters, counters, NULL, NULL, 0);
@@ -405,6 +464,10 @@ test_node_pages (void **state)
     //  Nothing else arrives.
     s_broker_run (&b, 200, NULL, NULL, results, &count, PAGE_COUNT + 8);
     assert_int_equal (count, PAGE_COUNT + 1);
+    //  Only the one page among the garbage was ACCEPTed.
+    assert_int_equal (b.accepted, PAGE_COUNT + 1);
+    assert_int_equal (b.accept_counts[PAGE_COUNT + 1], 1);
+    assert_int_equal (b.byes, 0);
 
     zactor_destroy (&node);
     zsock_destroy (&fetcher);
@@ -561,6 +624,187 @@ test_node_rules (void **state)
     s_broker_destroy (&b);
 }
 
+//  Receives one RESULT from the broker's results socket into RESULTS.
+static void
+s_broker_take_result (broker_t *b, zc_msg_t **results, size_t *count, size_t max)
+{
+    zmsg_t *zmsg = zmsg_recv (b->results);
+    assert_non_null (zmsg);
+    zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
+    assert_non_null (msg);
+    assert_int_equal (msg->type, ZC_MSG_RESULT);
+    assert_true (*count < max);
+    results[(*count)++] = msg;
+}
+
+//  Serves the broker sockets until NODE replies on its pipe (which must be
+//  "DRAINED") or TIMEOUT_MS passes. Returns the milliseconds it took, or -1.
+static int64_t
+s_wait_drained (broker_t *b, zactor_t *node, int timeout_ms, zc_msg_t **results, size_t *count,
+                size_t max)
+{
+    zpoller_t *poller = zpoller_new (b->jobs, b->results, node, NULL);
+    assert_non_null (poller);
+    int64_t start = zclock_mono ();
+    int64_t took = -1;
+    while (took < 0) {
+        int64_t left = start + timeout_ms - zclock_mono ();
+        if (left <= 0)
+            break;
+        void *which = zpoller_wait (poller, (int)left);
+        if (which == b->jobs)
+            s_broker_handle_jobs (b);
+        else if (which == b->results)
+            s_broker_take_result (b, results, count, max);
+        else if (which == node) {
+            char *reply = zstr_recv (node);
+            assert_non_null (reply);
+            assert_string_equal (reply, "DRAINED");
+            zstr_free (&reply);
+            took = zclock_mono () - start;
+        }
+    }
+    zpoller_destroy (&poller);
+    return took;
+}
+
+//  DRAIN while pages are flowing: every page the node ACCEPTed gets its
+//  RESULT, BYE arrives, and nothing follows it (no HEARTBEAT, no HELLO).
+static void
+test_node_drain (void **state)
+{
+    (void)state;
+    broker_t b;
+    s_broker_init (&b);
+    b.welcome = true;
+    zc_parser_config_t config = {.broker_endpoint = b.jobs_endpoint,
+                                 .front_endpoint = "tcp://127.0.0.1:*",
+                                 .actors = 2,
+                                 .node_id = "parser-drain"};
+    int rc;
+    char *front;
+    zactor_t *node = s_node_start (&config, &rc, &front);
+    assert_int_equal (rc, 0);
+    s_broker_run (&b, 10000, s_until_heartbeat, NULL, NULL, NULL, 0);
+    assert_true (b.heartbeats > 0); //  registered
+    zsock_t *fetcher = zsock_new (ZMQ_PUSH);
+    assert_non_null (fetcher);
+    assert_int_equal (zsock_connect (fetcher, "%s", front), 0);
+
+    //  A first batch is fully processed; then more pages and at once DRAIN.
+    for (int id = 1; id <= 10; id++)
+        s_page_send (fetcher, id);
+    zc_msg_t *results[PAGE_COUNT + 8] = {0};
+    size_t count = 0;
+    size_t want = 10;
+    s_broker_run (&b, 10000, s_until_results, &want, results, &count, PAGE_COUNT);
+    assert_int_equal (count, 10);
+    for (int id = 11; id <= PAGE_COUNT; id++)
+        s_page_send (fetcher, id);
+    assert_int_equal (zstr_sendx (node, "DRAIN", "10000", NULL), 0);
+    int64_t took = s_wait_drained (&b, node, 15000, results, &count, PAGE_COUNT);
+    assert_true (took >= 0);
+    //  The BYE and the last RESULTs (lingering) arrive.
+    int byes = 1;
+    zpoller_t *poller = zpoller_new (b.jobs, b.results, NULL);
+    int64_t deadline = zclock_mono () + 5000;
+    while ((b.byes < byes || count < b.accepted) && zclock_mono () < deadline) {
+        void *which = zpoller_wait (poller, 100);
+        if (which == b.jobs)
+            s_broker_handle_jobs (&b);
+        else if (which == b.results)
+            s_broker_take_result (&b, results, &count, PAGE_COUNT);
+    }
+    zpoller_destroy (&poller);
+    assert_int_equal (b.byes, 1);
+    //  RESULTs are exactly the ACCEPTed jobs, each once.
+    assert_int_equal (count, b.accepted);
+    assert_true (count >= 10);
+    bool seen[MAX_ID] = {false};
+    for (size_t i = 0; i < count; i++) {
+        uint64_t id = results[i]->result.meta.id;
+        assert_true (id >= 1 && id <= PAGE_COUNT);
+        assert_false (seen[id]);
+        seen[id] = true;
+        assert_int_equal (b.accept_counts[id], 1);
+        s_check_result (&results[i]->result);
+        zc_msg_destroy (&results[i]);
+    }
+    //  Nothing after the BYE (heartbeats would come every 100 ms).
+    s_broker_run (&b, 500, NULL, NULL, results, &count, PAGE_COUNT);
+    assert_int_equal (b.after_bye, 0);
+    assert_int_equal (count, b.accepted);
+
+    //  A second DRAIN is answered at once.
+    assert_int_equal (zstr_send (node, "DRAIN"), 0);
+    char *reply = zstr_recv (node);
+    assert_string_equal (reply, "DRAINED");
+    zstr_free (&reply);
+
+    zactor_destroy (&node);
+    zsock_destroy (&fetcher);
+    zstr_free (&front);
+    s_broker_destroy (&b);
+}
+
+//  A node whose actor cannot deliver its RESULT (it cannot connect to the
+//  results endpoint) holds a page forever: the drain ends at the drain time
+//  (config.drain_ms when DRAIN has none), still with a BYE.
+static void
+test_node_drain_deadline (void **state)
+{
+    (void)state;
+    broker_t b;
+    s_broker_init (&b);
+    b.welcome = true;
+    b.welcome_results = "bogus://nowhere"; //  the actor cannot connect
+    zc_parser_config_t config = {.broker_endpoint = b.jobs_endpoint,
+                                 .front_endpoint = "tcp://127.0.0.1:*",
+                                 .actors = 1,
+                                 .node_id = "parser-stuck",
+                                 .drain_ms = 300};
+    int rc;
+    char *front;
+
+    //  DRAIN before START: nothing to drain.
+    zactor_t *node = zactor_new (zc_parser_node_actor, (void *)&config);
+    assert_non_null (node);
+    assert_int_equal (zstr_send (node, "DRAIN"), 0);
+    char *reply = zstr_recv (node);
+    assert_string_equal (reply, "DRAINED");
+    zstr_free (&reply);
+    zactor_destroy (&node);
+
+    node = s_node_start (&config, &rc, &front);
+    assert_int_equal (rc, 0);
+    zsock_t *fetcher = zsock_new (ZMQ_PUSH);
+    assert_non_null (fetcher);
+    assert_int_equal (zsock_connect (fetcher, "%s", front), 0);
+    for (int id = 1; id <= 3; id++)
+        s_page_send (fetcher, id);
+    //  The one actor takes one page and is stuck with its RESULT.
+    size_t want = 1;
+    s_broker_run (&b, 10000, s_until_accepted, &want, NULL, NULL, 0);
+    assert_int_equal (b.accepted, 1);
+
+    int64_t start = zclock_mono ();
+    assert_int_equal (zstr_send (node, "DRAIN"), 0);
+    int64_t took = s_wait_drained (&b, node, 10000, NULL, NULL, 0);
+    assert_true (took >= 0);
+    assert_true (zclock_mono () - start >= 300);
+    assert_true (took < 5000);
+    s_broker_run (&b, 5000, s_until_bye, NULL, NULL, NULL, 0);
+    assert_int_equal (b.byes, 1);
+    s_broker_run (&b, 500, NULL, NULL, NULL, NULL, 0); //  nothing follows it
+    assert_int_equal (b.after_bye, 0);
+    assert_int_equal (b.accepted, 1); //  the others stayed in the front
+
+    zactor_destroy (&node);
+    zsock_destroy (&fetcher);
+    zstr_free (&front);
+    s_broker_destroy (&b);
+}
+
 static void
 test_node_start_errors (void **state)
 {
@@ -673,10 +917,9 @@ main (void)
     curl_global_init (CURL_GLOBAL_DEFAULT);
     xmlInitParser ();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_ctype),
-        cmocka_unit_test (test_node_pages),
-        cmocka_unit_test (test_node_rules),
-        cmocka_unit_test (test_node_start_errors),
+        cmocka_unit_test (test_ctype),      cmocka_unit_test (test_node_pages),
+        cmocka_unit_test (test_node_rules), cmocka_unit_test (test_node_start_errors),
+        cmocka_unit_test (test_node_drain), cmocka_unit_test (test_node_drain_deadline),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     //  No xmlCleanupParser: parser actor threads may still be exiting (see
