@@ -94,6 +94,7 @@ struct zc_crawl {
     uint64_t items_offset;  //  output bytes made durable by the last checkpoint
     uint64_t errors_offset; //
     void *submit;           //  owned: SUBMIT's first frame (the crawl's options), durable only
+    bool dirty;             //  output or store records changed since the last checkpoint
     size_t submit_size;
 };
 
@@ -235,6 +236,7 @@ s_store_pending (zc_crawl_t *self, uint64_t seq, const char *url, const char *or
     zc_record_numbered_key (key, self->crawl_no, seq);
     zc_store_put (self->store, ZC_STORE_PENDING, key, sizeof key, value, size);
     free (value);
+    self->dirty = true;
 }
 
 static void
@@ -245,6 +247,7 @@ s_store_done (zc_crawl_t *self, uint64_t seq)
     uint8_t key[ZC_RECORD_NUMBERED_KEY];
     zc_record_numbered_key (key, self->crawl_no, seq);
     zc_store_del (self->store, ZC_STORE_PENDING, key, sizeof key);
+    self->dirty = true; //  (every line written is the end of a pending record)
 }
 
 static void
@@ -590,7 +593,7 @@ zc_crawl_checkpoint (zc_crawl_t *self, char **error)
     assert (self);
     assert (error);
     *error = NULL;
-    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->sink)
+    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->sink || !self->dirty)
         return 0;
     if (zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset) != 0) {
         *error = zsys_sprintf ("cannot write the output of crawl %s (%s): %s", self->id,
@@ -598,6 +601,7 @@ zc_crawl_checkpoint (zc_crawl_t *self, char **error)
         return -1;
     }
     s_store_record (self);
+    self->dirty = false;
     return 0;
 }
 

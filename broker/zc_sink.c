@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct zc_sink {
     uint64_t item_count;
     uint64_t error_count;
     bool write_failed; //  logged once
+    bool dirs_synced;  //  the files' directory entries are durable
     char **rule_names; //  owned: distinct extraction rule names, rule order
     bool *rule_all;    //  owned: per name, true if some rule of it is `all`
     size_t rule_count;
@@ -113,12 +115,35 @@ zc_sink_open_at (const char *items_path, const char *errors_path, const char *cr
     return self;
 }
 
+//  Makes the directory entry of PATH durable (a new file's name survives a
+//  power loss only once its directory is synced).
+static int
+s_sync_parent (const char *path)
+{
+    char *copy = zc_strdup (path);
+    char *slash = strrchr (copy, '/');
+    const char *dir = slash == copy ? "/" : slash ? (*slash = 0, copy) : ".";
+    int fd = open (dir, O_RDONLY | O_DIRECTORY);
+    int rc = fd >= 0 && fsync (fd) == 0 ? 0 : -1;
+    int saved = errno;
+    if (fd >= 0)
+        close (fd);
+    free (copy);
+    errno = saved;
+    return rc;
+}
+
 int
 zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset)
 {
     assert (self);
     if (zc_sink_flush (self) != 0)
         return -1;
+    if (!self->dirs_synced) {
+        if (s_sync_parent (self->items_path) != 0 || s_sync_parent (self->errors_path) != 0)
+            return -1;
+        self->dirs_synced = true;
+    }
     if (fdatasync (fileno (self->items)) != 0 || fdatasync (fileno (self->errors)) != 0) {
         int saved = errno;
         if (!self->write_failed)
