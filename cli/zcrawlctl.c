@@ -4,6 +4,11 @@
         zcrawlctl status [CRAWL] [--json]         show crawls and nodes
         zcrawlctl wait CRAWL [--timeout S]        block until the crawl ends
         zcrawlctl stop CRAWL                      stop a crawl
+        zcrawlctl pause CRAWL                     stop dispatching a crawl's jobs
+        zcrawlctl resume CRAWL                    dispatch them again
+
+    Exit status: 0 success, 1 the broker said no (or could not be reached),
+    2 usage error (wait: 3 timeout).
 
     The control endpoint comes from --control, else $ZCRAWL_CONTROL, else
     tcp://127.0.0.1:5557.
@@ -28,6 +33,9 @@ s_usage (FILE *out)
              "  status [CRAWL] [--json]  show crawls and nodes\n"
              "  wait CRAWL [--timeout S] wait until the crawl is done (exit 0) or stopped (1)\n"
              "  stop CRAWL               stop a crawl\n"
+             "  pause CRAWL              pause a crawl: no new fetches, running ones finish\n"
+             "  resume CRAWL             resume a paused crawl (also one the broker paused\n"
+             "                           on disk trouble: it is reloaded from its store)\n"
              "\n"
              "  --control EP             broker control endpoint (default $ZCRAWL_CONTROL or %s)\n"
              "\n"
@@ -146,13 +154,28 @@ s_cmd_status (const char *endpoint, int argc, char **argv)
     zc_msg_t *reply = s_status (endpoint, optind < argc ? argv[optind] : NULL);
     if (!reply)
         return 1;
+    const zc_status_reply_t *status = &reply->status_reply;
     if (json) {
-        json_t *doc = zc_cli_status_json (&reply->status_reply);
+        json_t *doc = zc_cli_status_json (status);
+        //  A crawl's error (why the broker paused it), when it has one.
+        json_t *crawls = json_object_get (doc, "crawls");
+        for (size_t i = 0; i < status->crawl_count; i++) {
+            json_t *crawl = json_array_get (crawls, i);
+            const char *error = status->crawls[i].error;
+            if (crawl && error && *error)
+                json_object_set_new (crawl, "error", json_string (error));
+        }
         json_dumpf (doc, stdout, JSON_INDENT (2));
         printf ("\n");
         json_decref (doc);
-    } else
-        zc_cli_status_print (&reply->status_reply, stdout);
+    } else {
+        zc_cli_status_print (status, stdout);
+        for (size_t i = 0; i < status->crawl_count; i++) {
+            const char *error = status->crawls[i].error;
+            if (error && *error)
+                printf ("crawl %s error: %s\n", status->crawls[i].id, error);
+        }
+    }
     zc_msg_destroy (&reply);
     return 0;
 }
@@ -172,7 +195,7 @@ s_cmd_wait (const char *endpoint, int argc, char **argv)
         } else if (opt == 'h') {
             printf ("usage: zcrawlctl wait CRAWL [--timeout S]\n\n"
                     "Waits until CRAWL is done (exit 0), stopped (exit 1), or the timeout\n"
-                    "passes (exit 3).\n");
+                    "passes (exit 3). A paused crawl is waited for like a running one.\n");
             return 0;
         } else
             return s_usage_error ("wait", "bad option");
@@ -186,7 +209,11 @@ s_cmd_wait (const char *endpoint, int argc, char **argv)
             return 1;
         const char *state =
             reply->status_reply.crawl_count == 1 ? reply->status_reply.crawls[0].state : "unknown";
-        int rc = streq (state, "done") ? 0 : streq (state, "running") ? -1 : 1;
+        int rc = 1; //  stopped, unknown
+        if (streq (state, "done"))
+            rc = 0;
+        else if (streq (state, "running") || streq (state, "paused"))
+            rc = -1; //  not over yet
         zc_msg_destroy (&reply);
         if (rc >= 0)
             return rc;
@@ -216,6 +243,45 @@ s_cmd_stop (const char *endpoint, int argc, char **argv)
     printf ("stopped %s\n", argv[1]);
     zc_msg_destroy (&reply);
     return 0;
+}
+
+//  pause CRAWL / resume CRAWL: PAUSE or RESUME, OK -> 0, ERROR -> 1.
+static int
+s_cmd_pause_resume (const char *endpoint, int argc, char **argv)
+{
+    bool pause = streq (argv[0], "pause");
+    if (argc == 2 && (streq (argv[1], "--help") || streq (argv[1], "-h"))) {
+        if (pause)
+            printf ("usage: zcrawlctl pause CRAWL\n\n"
+                    "Pauses CRAWL: the broker dispatches none of its jobs until 'zcrawlctl\n"
+                    "resume'; jobs already running finish and their outcomes are written.\n");
+        else
+            printf ("usage: zcrawlctl resume CRAWL\n\n"
+                    "Resumes a paused CRAWL. A crawl the broker paused itself because it\n"
+                    "could not write its output or store (see 'zcrawlctl status') is\n"
+                    "reloaded from the store first.\n");
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-')
+        return s_usage_error (argv[0], "give exactly one crawl id");
+    zc_msg_t request = {.type = pause ? ZC_MSG_PAUSE : ZC_MSG_RESUME};
+    if (pause)
+        request.pause.crawl = argv[1];
+    else
+        request.resume.crawl = argv[1];
+    zc_msg_t *reply = s_call (endpoint, &request);
+    if (!reply)
+        return 1;
+    int rc = 0;
+    if (reply->type == ZC_MSG_OK)
+        printf ("%s %s\n", pause ? "paused" : "resumed", argv[1]);
+    else {
+        fprintf (stderr, "error: unexpected %s reply to %s\n", zc_msg_type_str (reply->type),
+                 pause ? "PAUSE" : "RESUME");
+        rc = 1;
+    }
+    zc_msg_destroy (&reply);
+    return rc;
 }
 
 int
@@ -255,6 +321,8 @@ main (int argc, char **argv)
         run = s_cmd_wait;
     else if (streq (command, "stop"))
         run = s_cmd_stop;
+    else if (streq (command, "pause") || streq (command, "resume"))
+        run = s_cmd_pause_resume;
     if (!run) {
         fprintf (stderr, "zcrawlctl: unknown command '%s'\n", command);
         s_usage (stderr);
