@@ -483,6 +483,7 @@ s_handle_hello (self_t *self, zframe_t *routing_id, const char *key, const zc_he
 }
 
 static void s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed);
+static int s_handle_results (zloop_t *loop, zsock_t *reader, void *arg);
 static void s_handle_robots (self_t *self, const zc_robots_t *robots);
 
 static int
@@ -538,6 +539,11 @@ s_handle_jobs_message (self_t *self, zmsg_t *zmsg)
                     (void)zc_inflight_accept (self->outstanding, msg->accept.jobs[i], node->key);
             break;
         case ZC_MSG_BYE:
+            //  A parser node's last RESULTs travel on the results socket
+            //  and may sit there unread: take them first, so that their
+            //  jobs are not requeued for nothing
+            if (!node->fetcher)
+                (void)s_handle_results (self->loop, self->results, self);
             s_node_remove (self, node, "stopping (BYE)");
             break;
         case ZC_MSG_HELLO:
