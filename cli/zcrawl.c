@@ -7,11 +7,24 @@
 
     This file only parses arguments, starts actors and waits: the work is in
     broker/, fetcher/ and parser/.
+
+    Signals: the node commands take SIGINT and SIGTERM over from czmq. They
+    are blocked in every thread (the mask is set at the start of main, before
+    czmq, libzmq or curl create a thread, and threads inherit it) and main
+    reads them from a signalfd. On the first one, fetcher and parser node
+    actors get DRAIN (--drain-ms) and main waits for each DRAINED (at most
+    drain-ms + 5 s), then destroys the actors (the broker commits its store
+    and flushes its output on $TERM) and exits 0. After the first signal the
+    default action is restored, so a second SIGINT/SIGTERM kills the process
+    at once (shell status 130 / 143).
 */
 #include <czmq.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <libxml/parser.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "zc_broker.h"
@@ -26,6 +39,10 @@
 #define DEFAULT_CONTROL "tcp://127.0.0.1:5557"
 #define DEFAULT_BROKER "tcp://127.0.0.1:5555"
 #define DEFAULT_PARSER_BIND "tcp://127.0.0.1:5560"
+#define DEFAULT_DRAIN_MS 10000
+#define MAX_DRAIN_MS 600000
+#define DRAIN_GRACE_MS 5000 //  on top of --drain-ms before giving up on DRAINED
+#define MAX_ACTORS 256
 
 static void
 s_usage (FILE *out)
@@ -59,9 +76,59 @@ s_getopt_error (const char *command)
     return ZC_CLI_EXIT_USAGE;
 }
 
+//  Blocks SIGINT and SIGTERM in this thread, and so in every thread created
+//  later, and returns a signalfd that reads them (-1 on error, printed).
+static int
+s_signals_take_over (void)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    int rc = pthread_sigmask (SIG_BLOCK, &set, NULL);
+    if (rc != 0) {
+        fprintf (stderr, "zcrawl: pthread_sigmask: %s\n", strerror (rc));
+        return -1;
+    }
+    int fd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd == -1)
+        fprintf (stderr, "zcrawl: signalfd: %s\n", strerror (errno));
+    return fd;
+}
+
+//  The number of a signal waiting on SIGFD, or 0 if none.
+static int
+s_signal_read (int sigfd)
+{
+    struct signalfd_siginfo info;
+    ssize_t n = read (sigfd, &info, sizeof info);
+    return n == (ssize_t)sizeof info ? (int)info.ssi_signo : 0;
+}
+
+//  After the first signal: the next SIGINT/SIGTERM takes its default action
+//  (the process dies at once). Only this thread unblocks them, so the kernel
+//  delivers them here.
+static void
+s_signals_release (void)
+{
+    struct sigaction action = {.sa_handler = SIG_DFL};
+    sigemptyset (&action.sa_mask);
+    if (sigaction (SIGINT, &action, NULL) != 0 || sigaction (SIGTERM, &action, NULL) != 0)
+        zsys_warning ("zcrawl: cannot restore the default signal actions");
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    if (pthread_sigmask (SIG_UNBLOCK, &set, NULL) != 0)
+        zsys_warning ("zcrawl: cannot unblock SIGINT/SIGTERM");
+}
+
 static void
 s_process_init (void)
 {
+    //  No czmq signal handler: zsys_interrupted would stop every zloop at
+    //  the first signal, before the actors could drain.
+    zsys_handler_set (NULL);
     zsys_init ();
     zsys_set_logstream (stderr);
     zsys_set_logident ("zcrawl");
@@ -81,23 +148,161 @@ s_process_fini (void)
     curl_global_cleanup ();
 }
 
-//  Blocks until SIGINT/SIGTERM (czmq's handler sets zsys_interrupted) or
-//  until one of the actors exits on its own.
-static void
-s_wait_for_signal (zactor_t **actors, size_t count)
+//  Blocks until SIGINT/SIGTERM arrives on SIGFD (returns the signal number,
+//  after s_signals_release) or one of the actors exits on its own or says
+//  something unexpected (returns 0, logged).
+static int
+s_wait_for_signal (int sigfd, zactor_t **actors, size_t count)
 {
-    zpoller_t *poller = zpoller_new (NULL);
-    assert (poller);
+    zmq_pollitem_t items[MAX_ACTORS + 1];
+    assert (count <= MAX_ACTORS);
+    items[0] = (zmq_pollitem_t){.fd = sigfd, .events = ZMQ_POLLIN};
     for (size_t i = 0; i < count; i++)
-        zpoller_add (poller, actors[i]);
-    while (!zsys_interrupted) {
-        void *which = zpoller_wait (poller, 1000);
-        if (which) {
-            zsys_error ("zcrawl: an actor stopped unexpectedly");
+        items[i + 1] = (zmq_pollitem_t){.socket = zsock_resolve (zactor_sock (actors[i])),
+                                        .events = ZMQ_POLLIN};
+    while (true) {
+        if (zmq_poll (items, (int)count + 1, -1) == -1) {
+            if (zmq_errno () == EINTR)
+                continue;
+            zsys_error ("zcrawl: zmq_poll: %s", zmq_strerror (zmq_errno ()));
+            return 0;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            int signo = s_signal_read (sigfd);
+            if (signo) {
+                s_signals_release ();
+                zsys_info ("zcrawl: %s received, stopping gracefully (again to stop at once)",
+                           strsignal (signo));
+                return signo;
+            }
+        }
+        for (size_t i = 0; i < count; i++)
+            if (items[i + 1].revents & ZMQ_POLLIN) {
+                zsys_error ("zcrawl: an actor stopped unexpectedly");
+                return 0;
+            }
+    }
+}
+
+//  Graceful stop of ACTORS (fetchers, parser nodes; NULL entries skipped):
+//  DRAIN with DRAIN_MS to each, then waits for every DRAINED, at most
+//  DRAIN_MS + DRAIN_GRACE_MS in all. Returns 0, or -1 if some actor did not
+//  answer in time (logged).
+static int
+s_drain_actors (zactor_t **actors, size_t count, long drain_ms)
+{
+    assert (count <= MAX_ACTORS);
+    char ms[32];
+    snprintf (ms, sizeof ms, "%ld", drain_ms);
+    bool waiting[MAX_ACTORS] = {false};
+    size_t pending = 0;
+    for (size_t i = 0; i < count; i++)
+        if (actors[i] && zstr_sendx (actors[i], "DRAIN", ms, NULL) == 0) {
+            waiting[i] = true;
+            pending++;
+        }
+    int64_t deadline = zclock_mono () + drain_ms + DRAIN_GRACE_MS;
+    while (pending > 0) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t items[MAX_ACTORS];
+        size_t which[MAX_ACTORS];
+        int n = 0;
+        for (size_t i = 0; i < count; i++)
+            if (waiting[i]) {
+                which[n] = i;
+                items[n++] = (zmq_pollitem_t){.socket = zsock_resolve (zactor_sock (actors[i])),
+                                              .events = ZMQ_POLLIN};
+            }
+        if (zmq_poll (items, n, (long)left) == -1 && zmq_errno () != EINTR) {
+            zsys_error ("zcrawl: zmq_poll: %s", zmq_strerror (zmq_errno ()));
             break;
         }
+        for (int k = 0; k < n; k++) {
+            if (!(items[k].revents & ZMQ_POLLIN))
+                continue;
+            char *reply = zstr_recv (actors[which[k]]);
+            if (!reply || streq (reply, "DRAINED")) {
+                waiting[which[k]] = false;
+                pending--;
+            }
+            zstr_free (&reply);
+        }
     }
-    zpoller_destroy (&poller);
+    if (pending > 0)
+        zsys_warning ("zcrawl: %zu actor(s) did not finish draining within %ld ms", pending,
+                      drain_ms + DRAIN_GRACE_MS);
+    return pending > 0 ? -1 : 0;
+}
+
+//  --drain-ms for fetcher, parser and local. 0, or a usage error (printed).
+static int
+s_parse_drain_ms (const char *command, const char *arg, long *drain_ms)
+{
+    if (zc_cli_parse_int (arg, 0, MAX_DRAIN_MS, drain_ms) == 0)
+        return 0;
+    return s_usage_error (command, "--drain-ms must be 0..600000");
+}
+
+//  The broker's durable-store flags (broker and local). Returns 1 if OPT
+//  was one of them, 0 if not, or -1 on a bad value (usage error printed).
+//  *MAX_MEMORY_GIVEN is set by --max-memory.
+enum { OPT_DATA = 300, OPT_MAX_MEMORY, OPT_COMMIT_MS, OPT_DRAIN_MS };
+#define STORE_LONG_OPTIONS                                                                         \
+    {"data", required_argument, NULL, OPT_DATA},                                                   \
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},                                   \
+    {                                                                                              \
+        "commit-ms", required_argument, NULL, OPT_COMMIT_MS                                        \
+    }
+#define STORE_OPTIONS_HELP                                                                         \
+    "  --data DIR         durable store (LMDB) in DIR: crawls survive a restart and\n"             \
+    "                     resume where they stopped (default: memory only)\n"                      \
+    "  --max-memory SIZE  RAM budget for queued URLs, k/M/G suffixes (1024-based);\n"              \
+    "                     beyond it URLs wait in the store (needs --data; default\n"               \
+    "                     unlimited)\n"                                                            \
+    "  --commit-ms MS     store commit interval, 1..60000 (default 100)\n"
+
+static int
+s_store_option (const char *command, int opt, const char *arg, zc_broker_config_t *config,
+                bool *max_memory_given)
+{
+    long n;
+    switch (opt) {
+    case OPT_DATA:
+        if (!*arg) {
+            s_usage_error (command, "--data needs a directory");
+            return -1;
+        }
+        config->data_dir = arg;
+        return 1;
+    case OPT_MAX_MEMORY:
+        if (zc_cli_parse_size (arg, &config->max_memory_bytes)) {
+            s_usage_error (command, "--max-memory must be a size in bytes, with an optional "
+                                    "k/K/M/G suffix (1024-based)");
+            return -1;
+        }
+        *max_memory_given = true;
+        return 1;
+    case OPT_COMMIT_MS:
+        if (zc_cli_parse_int (arg, 1, 60000, &n)) {
+            s_usage_error (command, "--commit-ms must be 1..60000");
+            return -1;
+        }
+        config->commit_ms = (int)n;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+//  Checks the store flags together. 0 or a usage error (printed).
+static int
+s_store_check (const char *command, const zc_broker_config_t *config, bool max_memory_given)
+{
+    if (max_memory_given && !(config->data_dir && *config->data_dir))
+        return s_usage_error (command, "--max-memory needs --data");
+    return 0;
 }
 
 static int
@@ -112,7 +317,7 @@ s_write_ready_file (const char *path, json_t *endpoints)
 //  zcrawl broker
 
 static int
-s_cmd_broker (int argc, char **argv)
+s_cmd_broker (int argc, char **argv, int sigfd)
 {
     zc_broker_config_t config = {
         .jobs_endpoint = DEFAULT_JOBS,
@@ -127,11 +332,18 @@ s_cmd_broker (int argc, char **argv)
                                             {"output-dir", required_argument, NULL, 'd'},
                                             {"heartbeat-ms", required_argument, NULL, 'b'},
                                             {"ready-file", required_argument, NULL, 'f'},
+                                            STORE_LONG_OPTIONS,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     long n;
+    bool max_memory_given = false;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        int store = s_store_option ("broker", opt, optarg, &config, &max_memory_given);
+        if (store < 0)
+            return ZC_CLI_EXIT_USAGE;
+        if (store > 0)
+            continue;
         switch (opt) {
         case 'j':
             config.jobs_endpoint = optarg;
@@ -161,8 +373,11 @@ s_cmd_broker (int argc, char **argv)
                     "  --control EP       bind for zcrawlctl (default %s)\n"
                     "  --output-dir DIR   where crawls without -o write (default: cwd)\n"
                     "  --heartbeat-ms MS  heartbeat interval; dead after 5 missed (default 1000)\n"
-                    "  --ready-file PATH  write the bound endpoints as JSON once serving\n",
-                    DEFAULT_JOBS, DEFAULT_RESULTS, DEFAULT_CONTROL);
+                    "  --ready-file PATH  write the bound endpoints as JSON once serving\n"
+                    "%s"
+                    "\nSIGTERM or SIGINT: the broker commits its store, flushes its output\n"
+                    "and exits 0; a second signal kills it at once.\n",
+                    DEFAULT_JOBS, DEFAULT_RESULTS, DEFAULT_CONTROL, STORE_OPTIONS_HELP);
             return 0;
         default:
             return s_getopt_error ("broker");
@@ -170,6 +385,8 @@ s_cmd_broker (int argc, char **argv)
     }
     if (optind < argc)
         return s_usage_error ("broker", "unexpected argument");
+    if (s_store_check ("broker", &config, max_memory_given) != 0)
+        return ZC_CLI_EXIT_USAGE;
 
     zactor_t *broker = zactor_new (zc_broker_actor, &config);
     zstr_send (broker, "START");
@@ -180,8 +397,8 @@ s_cmd_broker (int argc, char **argv)
         zsys_info ("zcrawl: broker serving jobs %s results %s control %s", jobs, results, control);
         rc = s_write_ready_file (ready_file, json_pack ("{s:s, s:s, s:s}", "jobs", jobs, "results",
                                                         results, "control", control));
-        if (rc == 0)
-            s_wait_for_signal (&broker, 1);
+        if (rc == 0 && s_wait_for_signal (sigfd, &broker, 1) == 0)
+            rc = -1;
     }
     zstr_free (&jobs);
     zstr_free (&results);
@@ -194,18 +411,25 @@ s_cmd_broker (int argc, char **argv)
 //  zcrawl fetcher
 
 static int
-s_cmd_fetcher (int argc, char **argv)
+s_cmd_fetcher (int argc, char **argv, int sigfd)
 {
     zc_fetcher_config_t config = {.broker_endpoint = DEFAULT_BROKER};
     const char *ready_file = NULL;
-    long actors = 1, n;
-    static const struct option options[] = {
-        {"broker", required_argument, NULL, 'B'}, {"in-flight", required_argument, NULL, 'i'},
-        {"actors", required_argument, NULL, 'a'}, {"ready-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    long actors = 1, n, drain_ms = DEFAULT_DRAIN_MS;
+    static const struct option options[] = {{"broker", required_argument, NULL, 'B'},
+                                            {"in-flight", required_argument, NULL, 'i'},
+                                            {"actors", required_argument, NULL, 'a'},
+                                            {"ready-file", required_argument, NULL, 'f'},
+                                            {"drain-ms", required_argument, NULL, OPT_DRAIN_MS},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
+        case OPT_DRAIN_MS:
+            if (s_parse_drain_ms ("fetcher", optarg, &drain_ms))
+                return ZC_CLI_EXIT_USAGE;
+            break;
         case 'B':
             config.broker_endpoint = optarg;
             break;
@@ -228,8 +452,13 @@ s_cmd_fetcher (int argc, char **argv)
                 "  --broker EP        the broker's jobs endpoint (default %s)\n"
                 "  --in-flight N      transfers in flight per actor (default 64)\n"
                 "  --actors N         fetcher actors (threads) in this node (default 1)\n"
-                "  --ready-file PATH  write {\"broker\": EP} as JSON once started\n",
-                DEFAULT_BROKER);
+                "  --ready-file PATH  write {\"broker\": EP} as JSON once started\n"
+                "  --drain-ms MS      graceful stop bound, 0..600000 (default %d)\n"
+                "\nSIGTERM or SIGINT: stop asking for jobs, hand back jobs not started,\n"
+                "finish running transfers for at most --drain-ms (then hand them back),\n"
+                "deliver the pages, tell the broker (BYE) and exit 0; a second signal\n"
+                "kills the node at once.\n",
+                DEFAULT_BROKER, DEFAULT_DRAIN_MS);
             return 0;
         default:
             return s_getopt_error ("fetcher");
@@ -238,7 +467,7 @@ s_cmd_fetcher (int argc, char **argv)
     if (optind < argc)
         return s_usage_error ("fetcher", "unexpected argument");
 
-    zactor_t *fetchers[256] = {NULL};
+    zactor_t *fetchers[MAX_ACTORS] = {NULL};
     int rc = 0;
     for (long i = 0; i < actors && rc == 0; i++) {
         fetchers[i] = zactor_new (zc_fetcher_actor, &config);
@@ -249,8 +478,12 @@ s_cmd_fetcher (int argc, char **argv)
         rc = s_write_ready_file (
             ready_file,
             json_pack ("{s:s, s:i}", "broker", config.broker_endpoint, "actors", (int)actors));
-    if (rc == 0)
-        s_wait_for_signal (fetchers, (size_t)actors);
+    if (rc == 0) {
+        if (s_wait_for_signal (sigfd, fetchers, (size_t)actors) == 0)
+            rc = -1;
+        else
+            s_drain_actors (fetchers, (size_t)actors, drain_ms);
+    }
     for (long i = 0; i < actors; i++)
         zactor_destroy (&fetchers[i]);
     return rc == 0 ? 0 : 1;
@@ -260,22 +493,27 @@ s_cmd_fetcher (int argc, char **argv)
 //  zcrawl parser
 
 static int
-s_cmd_parser (int argc, char **argv)
+s_cmd_parser (int argc, char **argv, int sigfd)
 {
     zc_parser_config_t config = {.broker_endpoint = DEFAULT_BROKER,
                                  .front_endpoint = DEFAULT_PARSER_BIND};
     const char *ready_file = NULL;
-    long n;
+    long n, drain_ms = DEFAULT_DRAIN_MS;
     static const struct option options[] = {{"broker", required_argument, NULL, 'B'},
                                             {"bind", required_argument, NULL, 'b'},
                                             {"advertise", required_argument, NULL, 'A'},
                                             {"actors", required_argument, NULL, 'a'},
                                             {"ready-file", required_argument, NULL, 'f'},
+                                            {"drain-ms", required_argument, NULL, OPT_DRAIN_MS},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
+        case OPT_DRAIN_MS:
+            if (s_parse_drain_ms ("parser", optarg, &drain_ms))
+                return ZC_CLI_EXIT_USAGE;
+            break;
         case 'B':
             config.broker_endpoint = optarg;
             break;
@@ -301,8 +539,12 @@ s_cmd_parser (int argc, char **argv)
                     "  --advertise EP     endpoint fetchers should use (required when --bind\n"
                     "                     is a wildcard address such as tcp://*:5560)\n"
                     "  --actors N         parser actors (default: number of cores)\n"
-                    "  --ready-file PATH  write {\"front\": EP} as JSON once serving\n",
-                    DEFAULT_BROKER, DEFAULT_PARSER_BIND);
+                    "  --ready-file PATH  write {\"front\": EP} as JSON once serving\n"
+                    "  --drain-ms MS      graceful stop bound, 0..600000 (default %d)\n"
+                    "\nSIGTERM or SIGINT: finish the pages already received (for at most\n"
+                    "--drain-ms), deliver their results, tell the broker (BYE) and exit 0;\n"
+                    "a second signal kills the node at once.\n",
+                    DEFAULT_BROKER, DEFAULT_PARSER_BIND, DEFAULT_DRAIN_MS);
             return 0;
         default:
             return s_getopt_error ("parser");
@@ -321,8 +563,12 @@ s_cmd_parser (int argc, char **argv)
     if (rc == 0) {
         zsys_info ("zcrawl: parser node front %s", front);
         rc = s_write_ready_file (ready_file, json_pack ("{s:s}", "front", front));
-        if (rc == 0)
-            s_wait_for_signal (&node, 1);
+        if (rc == 0) {
+            if (s_wait_for_signal (sigfd, &node, 1) == 0)
+                rc = -1;
+            else
+                s_drain_actors (&node, 1, drain_ms);
+        }
     }
     zstr_free (&front);
     zactor_destroy (&node);
@@ -352,8 +598,22 @@ s_local_stop (local_cluster_t *cluster)
     zstr_free (&cluster->control);
 }
 
+//  Graceful stop of the fetchers and the parser node; the broker is left
+//  to s_local_stop.
+static void
+s_local_drain (local_cluster_t *cluster, long drain_ms)
+{
+    zactor_t *actors[65];
+    size_t count = 0;
+    for (int i = 0; i < cluster->fetcher_count; i++)
+        actors[count++] = cluster->fetchers[i];
+    actors[count++] = cluster->parser;
+    s_drain_actors (actors, count, drain_ms);
+}
+
 static int
-s_local_start (local_cluster_t *cluster, int fetchers, int in_flight, int parsers)
+s_local_start (local_cluster_t *cluster, const zc_broker_config_t *store, int fetchers,
+               int in_flight, int parsers)
 {
     //  inproc endpoints are per process; the pid keeps two test processes'
     //  logs distinguishable.
@@ -363,10 +623,11 @@ s_local_start (local_cluster_t *cluster, int fetchers, int in_flight, int parser
     snprintf (control, sizeof control, "inproc://zcrawl-control-%d", (int)getpid ());
     snprintf (front, sizeof front, "inproc://zcrawl-front-%d", (int)getpid ());
 
-    zc_broker_config_t broker_config = {.jobs_endpoint = jobs,
-                                        .results_endpoint = results,
-                                        .control_endpoint = control,
-                                        .output_dir = ""};
+    zc_broker_config_t broker_config = *store;
+    broker_config.jobs_endpoint = jobs;
+    broker_config.results_endpoint = results;
+    broker_config.control_endpoint = control;
+    broker_config.output_dir = "";
     cluster->broker = zactor_new (zc_broker_actor, &broker_config);
     zstr_send (cluster->broker, "START");
     int rc = -1;
@@ -413,14 +674,46 @@ s_local_progress (const zc_crawl_status_t *c, bool tty)
     fflush (stderr);
 }
 
-//  Submits the crawl and polls its status until it is done (0), stopped or
-//  interrupted (1).
-static int
-s_local_run (local_cluster_t *cluster, const zc_cli_crawl_t *crawl, bool quiet)
+static bool
+s_crawl_finished (const zc_crawl_status_t *c)
 {
-    zsock_t *control = zc_cli_control_connect (cluster->control);
-    if (!control)
-        return 1;
+    return streq (c->state, "done") || streq (c->state, "stopped");
+}
+
+static void
+s_local_summary (const zc_crawl_status_t *c)
+{
+    double seconds = c->elapsed_ms / 1000.0;
+    printf ("zcrawl: %s: %" PRIu64 " pages, %" PRIu64 " errors, %.2f s, %.1f pages/s\n", c->state,
+            c->pages, c->failed, seconds, seconds > 0 ? c->pages / seconds : 0.0);
+    printf ("zcrawl: items in %s\nzcrawl: errors in %s\n", c->output, c->errors);
+}
+
+//  The crawl to watch: with a store that already holds crawls (resumed by
+//  the broker), none is submitted and *CRAWL_ID_P stays NULL (watch them
+//  all); otherwise CRAWL is submitted. Returns 0, or 1 (printed).
+static int
+s_local_submit (zsock_t *control, const zc_cli_crawl_t *crawl, bool durable, char **crawl_id_p)
+{
+    *crawl_id_p = NULL;
+    if (durable) {
+        zc_msg_t request = {.type = ZC_MSG_STATUS, .status = {.crawl = ""}};
+        zc_msg_t *status = zc_cli_control_call (control, &request, 5000);
+        if (!status || status->type != ZC_MSG_STATUS_REPLY) {
+            zc_msg_destroy (&status);
+            fprintf (stderr, "zcrawl local: no status from the broker\n");
+            return 1;
+        }
+        size_t count = status->status_reply.crawl_count;
+        zc_msg_destroy (&status);
+        if (count > 0) {
+            fprintf (stderr,
+                     "zcrawl local: the store holds %zu crawl(s): resuming, seeds not "
+                     "submitted\n",
+                     count);
+            return 0;
+        }
+    }
     char *output = zc_cli_absolute_path (crawl->output);
     char *errors = zc_cli_absolute_path (crawl->errors);
     zc_msg_t submit = {.type = ZC_MSG_SUBMIT,
@@ -435,67 +728,110 @@ s_local_run (local_cluster_t *cluster, const zc_cli_crawl_t *crawl, bool quiet)
     int rc = 1;
     if (reply && reply->type == ZC_MSG_ERROR)
         fprintf (stderr, "zcrawl local: crawl refused: %s\n", reply->error.error);
-    if (!reply || reply->type != ZC_MSG_OK) {
-        zc_msg_destroy (&reply);
+    else if (reply && reply->type == ZC_MSG_OK) {
+        *crawl_id_p = zc_strdup (reply->ok.crawl);
+        rc = 0;
+    }
+    zc_msg_destroy (&reply);
+    return rc;
+}
+
+//  Submits the crawl (or, with a store holding crawls, resumes them) and
+//  polls the status until every watched crawl is done (0) or stopped (1),
+//  or a signal arrives (*SIGNO set; returns 0, the caller drains).
+static int
+s_local_run (local_cluster_t *cluster, const zc_cli_crawl_t *crawl, bool durable, bool quiet,
+             int sigfd, int *signo)
+{
+    zsock_t *control = zc_cli_control_connect (cluster->control);
+    if (!control)
+        return 1;
+    char *crawl_id = NULL;
+    if (s_local_submit (control, crawl, durable, &crawl_id) != 0) {
         zsock_destroy (&control);
         return 1;
     }
-    char *crawl_id = zc_strdup (reply->ok.crawl);
-    zc_msg_destroy (&reply);
-
     bool tty = !quiet && isatty (STDERR_FILENO);
-    zc_msg_t status_request = {.type = ZC_MSG_STATUS, .status = {.crawl = crawl_id}};
-    while (!zsys_interrupted) {
+    zc_msg_t status_request = {.type = ZC_MSG_STATUS,
+                               .status = {.crawl = crawl_id ? crawl_id : ""}};
+    int rc = 1;
+    char *reported_error = NULL; //  last pause reason shown
+    while (true) {
         zc_msg_t *status = zc_cli_control_call (control, &status_request, 5000);
         if (!status || status->type != ZC_MSG_STATUS_REPLY ||
-            status->status_reply.crawl_count != 1) {
+            status->status_reply.crawl_count < 1 ||
+            (crawl_id && status->status_reply.crawl_count != 1)) {
             zc_msg_destroy (&status);
             break;
         }
-        const zc_crawl_status_t *c = &status->status_reply.crawls[0];
-        s_local_progress (c, tty);
-        if (streq (c->state, "done") || streq (c->state, "stopped")) {
+        const zc_status_reply_t *reply = &status->status_reply;
+        const zc_crawl_status_t *watched = NULL; //  the first crawl not finished
+        bool all_done = true;
+        for (size_t i = 0; i < reply->crawl_count; i++) {
+            if (!s_crawl_finished (&reply->crawls[i]) && !watched)
+                watched = &reply->crawls[i];
+            all_done = all_done && streq (reply->crawls[i].state, "done");
+        }
+        if (!watched) {
             if (tty)
                 fprintf (stderr, "\n");
-            double seconds = c->elapsed_ms / 1000.0;
-            printf ("zcrawl: %s: %" PRIu64 " pages, %" PRIu64 " errors, %.2f s, %.1f pages/s\n",
-                    c->state, c->pages, c->failed, seconds, seconds > 0 ? c->pages / seconds : 0.0);
-            printf ("zcrawl: items in %s\nzcrawl: errors in %s\n", c->output, c->errors);
-            rc = streq (c->state, "done") ? 0 : 1;
+            for (size_t i = 0; i < reply->crawl_count; i++)
+                s_local_summary (&reply->crawls[i]);
+            rc = all_done ? 0 : 1;
             zc_msg_destroy (&status);
             break;
         }
+        s_local_progress (watched, tty);
+        const char *error = watched->error ? watched->error : "";
+        if (*error && !(reported_error && streq (reported_error, error))) {
+            fprintf (stderr, "\nzcrawl local: crawl %s paused: %s\n", watched->id, error);
+            free (reported_error);
+            reported_error = zc_strdup (error);
+        }
         zc_msg_destroy (&status);
-        //  Poll interval of the progress display, not synchronisation.
-        zclock_sleep (50);
+        //  The progress display's poll interval, and the signal watch.
+        zmq_pollitem_t item = {.fd = sigfd, .events = ZMQ_POLLIN};
+        if (zmq_poll (&item, 1, 50) > 0 && (item.revents & ZMQ_POLLIN)) {
+            int received = s_signal_read (sigfd);
+            if (received) {
+                s_signals_release ();
+                if (tty)
+                    fprintf (stderr, "\n");
+                *signo = received;
+                rc = 0;
+                break;
+            }
+        }
     }
-    if (zsys_interrupted) {
-        fprintf (stderr, "\nzcrawl local: interrupted\n");
-        rc = 130;
-    }
+    free (reported_error);
     free (crawl_id);
     zsock_destroy (&control);
     return rc;
 }
 
 static int
-s_cmd_local (int argc, char **argv)
+s_cmd_local (int argc, char **argv, int sigfd)
 {
     zc_cli_crawl_t crawl;
     zc_cli_crawl_init (&crawl);
-    long fetchers = 1, in_flight = 64, parsers = 0;
-    bool quiet = false;
+    long fetchers = 1, in_flight = 64, parsers = 0, drain_ms = DEFAULT_DRAIN_MS;
+    bool quiet = false, max_memory_given = false;
+    zc_broker_config_t store = {.data_dir = NULL};
     enum { OPT_FETCHERS = 1, OPT_IN_FLIGHT, OPT_PARSERS, OPT_QUIET };
     static const struct option options[] = {ZC_CLI_CRAWL_LONG_OPTIONS,
                                             {"fetchers", required_argument, NULL, OPT_FETCHERS},
                                             {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
                                             {"parsers", required_argument, NULL, OPT_PARSERS},
                                             {"quiet", no_argument, NULL, OPT_QUIET},
+                                            {"drain-ms", required_argument, NULL, OPT_DRAIN_MS},
+                                            STORE_LONG_OPTIONS,
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int opt, rc = 0;
     while (rc == 0 && (opt = getopt_long (argc, argv, "ho:q", options, NULL)) != -1) {
         int handled = zc_cli_crawl_option (&crawl, opt, optarg);
+        if (handled == 0)
+            handled = s_store_option ("local", opt, optarg, &store, &max_memory_given);
         if (handled < 0)
             rc = ZC_CLI_EXIT_USAGE;
         if (handled != 0)
@@ -513,27 +849,50 @@ s_cmd_local (int argc, char **argv)
             if (zc_cli_parse_int (optarg, 1, 1024, &parsers))
                 rc = s_usage_error ("local", "--parsers must be 1..1024");
             break;
+        case OPT_DRAIN_MS:
+            rc = s_parse_drain_ms ("local", optarg, &drain_ms);
+            break;
         case 'q':
         case OPT_QUIET:
             quiet = true;
             break;
         case 'h':
-            printf ("usage: zcrawl local [URL...] [--spec FILE] [options]\n\n"
-                    "Crawls from the seed URLs with a broker, fetchers and parsers running\n"
-                    "inside this process; exits 0 when the crawl is done.\n\n"
-                    "%s"
-                    "\nlocal cluster:\n"
-                    "      --fetchers N          fetcher actors (default 1)\n"
-                    "      --in-flight N         transfers in flight per fetcher (default 64)\n"
-                    "      --parsers N           parser actors (default: number of cores)\n"
-                    "  -q, --quiet               no live progress\n",
-                    ZC_CLI_CRAWL_OPTIONS_HELP);
+            printf (
+                "usage: zcrawl local [URL...] [--spec FILE] [options]\n\n"
+                "Crawls from the seed URLs with a broker, fetchers and parsers running\n"
+                "inside this process; exits 0 when the crawl is done.\n\n"
+                "%s"
+                "\nlocal cluster:\n"
+                "      --fetchers N          fetcher actors (default 1)\n"
+                "      --in-flight N         transfers in flight per fetcher (default 64)\n"
+                "      --parsers N           parser actors (default: number of cores)\n"
+                "  -q, --quiet               no live progress\n"
+                "      --drain-ms MS         graceful stop bound, 0..600000 (default %d)\n"
+                "      --data DIR            durable store (LMDB) in DIR: the crawl survives a\n"
+                "                            stop or crash. If DIR already holds crawls, they\n"
+                "                            are resumed and no new crawl is submitted (the\n"
+                "                            seeds are ignored; a finished crawl just prints\n"
+                "                            its summary): use a new DIR for a new crawl\n"
+                "      --max-memory SIZE     RAM budget for queued URLs, k/M/G suffixes\n"
+                "                            (1024-based); beyond it URLs wait in the store\n"
+                "                            (needs --data; default unlimited)\n"
+                "      --commit-ms MS        store commit interval, 1..60000 (default 100)\n"
+                "\nSIGTERM or SIGINT stops gracefully: the fetchers finish their transfers\n"
+                "and the parsers their pages (at most --drain-ms), the output is flushed\n"
+                "and zcrawl exits 0. With --data the crawl resumes where it stopped when\n"
+                "zcrawl local is started again with the same --data; without it the\n"
+                "crawl is lost (the output written so far stays). A second signal kills\n"
+                "zcrawl at once.\n",
+                ZC_CLI_CRAWL_OPTIONS_HELP, DEFAULT_DRAIN_MS);
             zc_cli_crawl_fini (&crawl);
             return 0;
         default:
             rc = s_getopt_error ("local");
         }
     }
+    bool durable = store.data_dir && *store.data_dir;
+    if (rc == 0)
+        rc = s_store_check ("local", &store, max_memory_given);
     for (int i = optind; rc == 0 && i < argc; i++)
         if (zc_cli_crawl_add_argument (&crawl, argv[i]) != 0)
             rc = ZC_CLI_EXIT_USAGE;
@@ -549,12 +908,21 @@ s_cmd_local (int argc, char **argv)
     }
 
     local_cluster_t cluster = {NULL};
-    if (s_local_start (&cluster, (int)fetchers, (int)in_flight, (int)parsers) != 0) {
+    int signo = 0;
+    if (s_local_start (&cluster, &store, (int)fetchers, (int)in_flight, (int)parsers) != 0) {
         fprintf (stderr, "zcrawl local: could not start the cluster\n");
         rc = 1;
     } else
-        rc = s_local_run (&cluster, &crawl, quiet);
+        rc = s_local_run (&cluster, &crawl, durable, quiet, sigfd, &signo);
+    if (signo) {
+        fprintf (stderr, "zcrawl local: %s: stopping (again to stop at once)\n", strsignal (signo));
+        s_local_drain (&cluster, drain_ms);
+    }
     s_local_stop (&cluster);
+    if (signo)
+        fprintf (stderr, "zcrawl local: stopped; %s\n",
+                 durable ? "start again with the same --data to resume the crawl"
+                         : "the crawl is not resumable (no --data)");
     zc_cli_crawl_fini (&crawl);
     return rc;
 }
@@ -575,26 +943,33 @@ main (int argc, char **argv)
         printf ("zcrawl %s\n", ZC_VERSION);
         return 0;
     }
-    int (*run) (int, char **) = NULL;
+    int (*node) (int, char **, int) = NULL;
+    int (*tool) (int, char **) = NULL;
     if (streq (command, "broker"))
-        run = s_cmd_broker;
+        node = s_cmd_broker;
     else if (streq (command, "fetcher"))
-        run = s_cmd_fetcher;
+        node = s_cmd_fetcher;
     else if (streq (command, "parser"))
-        run = s_cmd_parser;
+        node = s_cmd_parser;
     else if (streq (command, "local"))
-        run = s_cmd_local;
+        node = s_cmd_local;
     else if (streq (command, "robots"))
-        run = zc_tools_robots_main;
+        tool = zc_tools_robots_main;
     else if (streq (command, "url"))
-        run = zc_tools_url_main;
-    if (!run) {
+        tool = zc_tools_url_main;
+    if (!node && !tool) {
         fprintf (stderr, "zcrawl: unknown command '%s'\n", command);
         s_usage (stderr);
         return ZC_CLI_EXIT_USAGE;
     }
+    //  Before any thread exists (s_process_init starts czmq's).
+    int sigfd = node ? s_signals_take_over () : -1;
+    if (node && sigfd == -1)
+        return 1;
     s_process_init ();
-    int rc = run (argc - 1, argv + 1);
+    int rc = node ? node (argc - 1, argv + 1, sigfd) : tool (argc - 1, argv + 1);
     s_process_fini ();
+    if (sigfd != -1)
+        close (sigfd);
     return rc;
 }

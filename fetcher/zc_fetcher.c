@@ -642,15 +642,12 @@ s_drain_finish (self_t *self)
     self->tick_id = -1;
     if (self->push)
         zsock_set_linger (self->push, S_PAGE_LINGER_MS);
-    if (self->link) {
-        zsock_t *dealer = zc_link_socket (self->link);
-        zsock_set_linger (dealer, S_BYE_LINGER_MS);
-        zc_msg_t bye = {.type = ZC_MSG_BYE, .bye = {.node = self->node_id}};
-        if (zc_msg_send (&bye, dealer, NULL) != 0)
-            zsys_warning ("zc_fetcher: BYE not sent: %s", zmq_strerror (zmq_errno ()));
-    }
+    //  Not registered (broker unreachable): no BYE, the broker's heartbeat
+    //  and lease checks requeue what we held.
+    int bye = self->link ? zc_link_bye (self->link, S_BYE_LINGER_MS) : 1;
     zsys_info ("zc_fetcher: %s drained: %" PRIu64 " jobs done, %" PRIu64 " handed back%s",
-               self->node_id, self->done, self->handed_back, self->link ? ", BYE sent" : "");
+               self->node_id, self->done, self->handed_back,
+               bye == 0 ? ", BYE sent" : ", no BYE (not registered)");
     if (zstr_send (self->pipe, "DRAINED") != 0)
         zsys_warning ("zc_fetcher: cannot answer DRAIN");
 }
