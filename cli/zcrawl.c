@@ -708,8 +708,8 @@ s_local_submit (zsock_t *control, const zc_cli_crawl_t *crawl, bool durable, cha
         zc_msg_destroy (&status);
         if (count > 0) {
             fprintf (stderr,
-                     "zcrawl local: the store holds %zu crawl(s): resuming, seeds not "
-                     "submitted\n",
+                     "zcrawl local: the store holds %zu crawl(s): not submitting the seeds, "
+                     "watching those\n",
                      count);
             return 0;
         }
