@@ -276,6 +276,7 @@ class Cluster:
         broker did not resume it), or when TIMEOUT s pass (with the last status)."""
         last = [None]
         unknown_since = [None]
+        next_note = [time.monotonic()]
 
         def done():
             self.check_alive()
@@ -291,6 +292,10 @@ class Cluster:
                 return False
             unknown_since[0] = None
             last[0] = c
+            if time.monotonic() >= next_note[0]:  # progress in the events, for diagnosis
+                next_note[0] = time.monotonic() + 10
+                self.h.note(f"progress: {c.get('state')}, {c.get('pages')} pages, "
+                            f"{c.get('queued')} queued, {c.get('in_flight')} in flight")
             check(c.get("state") != "stopped", f"crawl {crawl} stopped: {c}")
             return c.get("state") == "done"
         try:
