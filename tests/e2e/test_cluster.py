@@ -12,24 +12,10 @@ PAGES = 2000
 
 def start_cluster(h):
     """Starts broker, 2 fetchers, 2 parsers on 127.0.0.1; returns the broker endpoints."""
-    broker_ready = h.path("broker.ready.json")
-    broker = h.start("broker", ["zcrawl", "broker", "--jobs", "tcp://127.0.0.1:*",
-                                "--results", "tcp://127.0.0.1:*",
-                                "--control", "tcp://127.0.0.1:*",
-                                "--heartbeat-ms", "200", "--ready-file", broker_ready])
-    endpoints = h.wait_ready("broker", broker, broker_ready)
-    fronts = []
+    endpoints = h.start_broker()
+    fronts = [h.start_parser(f"parser{i}", endpoints, actors=2)["front"] for i in range(2)]
     for i in range(2):
-        ready = h.path(f"parser{i}.ready.json")
-        proc = h.start(f"parser{i}", ["zcrawl", "parser", "--broker", endpoints["jobs"],
-                                      "--bind", "tcp://127.0.0.1:*", "--actors", "2",
-                                      "--ready-file", ready])
-        fronts.append(h.wait_ready(f"parser{i}", proc, ready)["front"])
-    for i in range(2):
-        ready = h.path(f"fetcher{i}.ready.json")
-        proc = h.start(f"fetcher{i}", ["zcrawl", "fetcher", "--broker", endpoints["jobs"],
-                                       "--in-flight", "32", "--ready-file", ready])
-        h.wait_ready(f"fetcher{i}", proc, ready)
+        h.start_fetcher(f"fetcher{i}", endpoints, ["--in-flight", "32"])
     endpoints["fronts"] = fronts
     return endpoints
 

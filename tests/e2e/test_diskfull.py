@@ -57,21 +57,10 @@ def test(bin_dir):
 
 def run(h, disk):
     site = h.start_testsite(PAGES)
-    broker_ready = h.path("broker.ready.json")
-    broker = h.start("broker", ["zcrawl", "broker", "--jobs", "tcp://127.0.0.1:*",
-                                "--results", "tcp://127.0.0.1:*", "--control",
-                                "tcp://127.0.0.1:*", "--heartbeat-ms", "200",
-                                "--data", os.path.join(disk, "data"),
-                                "--ready-file", broker_ready])
-    endpoints = h.wait_ready("broker", broker, broker_ready)
+    endpoints = h.start_broker(extra_args=["--data", os.path.join(disk, "data")])
     control = endpoints["control"]
-    ready = h.path("parser.ready.json")
-    h.wait_ready("parser", h.start("parser", ["zcrawl", "parser", "--broker", endpoints["jobs"],
-                                              "--bind", "tcp://127.0.0.1:*", "--actors", "2",
-                                              "--ready-file", ready]), ready)
-    ready = h.path("fetcher.ready.json")
-    h.wait_ready("fetcher", h.start("fetcher", ["zcrawl", "fetcher", "--broker",
-                                                endpoints["jobs"], "--ready-file", ready]), ready)
+    h.start_parser("parser", endpoints, actors=2)
+    h.start_fetcher("fetcher", endpoints)
     items, errors = os.path.join(disk, "items.jsonl"), os.path.join(disk, "errors.jsonl")
     crawl = h.run(["zcrawlctl", "--control", control, "submit", site["url"] + "/", "-o", items,
                    "--errors", errors] + zc_e2e.FAST_CRAWL_OPTIONS).stdout.strip()

@@ -27,21 +27,13 @@ CRAWL_OPTIONS = ["--allow-private", "--timeout", "1.5", "--connect-timeout", "2"
 
 
 def start_parser(h, label, endpoints):
-    ready = h.path(f"{label}.ready.json")
-    proc = h.start(label, ["zcrawl", "parser", "--broker", endpoints["jobs"],
-                           "--bind", "tcp://127.0.0.1:*", "--actors", "2",
-                           "--drain-ms", str(DRAIN_MS), "--ready-file", ready])
-    h.wait_ready(label, proc, ready)
-    return proc
+    h.start_parser(label, endpoints, actors=2, extra_args=["--drain-ms", str(DRAIN_MS)])
+    return h.proc(label)
 
 
 def start_fetcher(h, label, endpoints):
-    ready = h.path(f"{label}.ready.json")
-    proc = h.start(label, ["zcrawl", "fetcher", "--broker", endpoints["jobs"],
-                           "--in-flight", "8", "--drain-ms", str(DRAIN_MS),
-                           "--ready-file", ready])
-    h.wait_ready(label, proc, ready)
-    return proc
+    h.start_fetcher(label, endpoints, ["--in-flight", "8", "--drain-ms", str(DRAIN_MS)])
+    return h.proc(label)
 
 
 def read_log(h, label):
@@ -75,12 +67,8 @@ def stop_gracefully(h, label, proc, limit_s):
 def test(bin_dir):
     with zc_e2e.Harness(bin_dir, "graceful") as h:
         site = h.start_testsite(PAGES, slow_ms=3000)
-        broker_ready = h.path("broker.ready.json")
-        broker = h.start("broker", ["zcrawl", "broker", "--jobs", "tcp://127.0.0.1:*",
-                                    "--results", "tcp://127.0.0.1:*",
-                                    "--control", "tcp://127.0.0.1:*",
-                                    "--heartbeat-ms", "200", "--ready-file", broker_ready])
-        endpoints = h.wait_ready("broker", broker, broker_ready)
+        endpoints = h.start_broker()
+        broker = h.proc("broker")
         parser0 = start_parser(h, "parser0", endpoints)
         fetcher0 = start_fetcher(h, "fetcher0", endpoints)
         start_fetcher(h, "fetcher1", endpoints)

@@ -24,21 +24,9 @@ QUIET_S = 1.0
 
 def start_cluster(h):
     """Starts broker, one fetcher and one parser node; returns the broker endpoints."""
-    broker_ready = h.path("broker.ready.json")
-    broker = h.start("broker", ["zcrawl", "broker", "--jobs", "tcp://127.0.0.1:*",
-                                "--results", "tcp://127.0.0.1:*",
-                                "--control", "tcp://127.0.0.1:*",
-                                "--heartbeat-ms", "200", "--ready-file", broker_ready])
-    endpoints = h.wait_ready("broker", broker, broker_ready)
-    ready = h.path("parser.ready.json")
-    proc = h.start("parser", ["zcrawl", "parser", "--broker", endpoints["jobs"],
-                              "--bind", "tcp://127.0.0.1:*", "--actors", "2",
-                              "--ready-file", ready])
-    h.wait_ready("parser", proc, ready)
-    ready = h.path("fetcher.ready.json")
-    proc = h.start("fetcher", ["zcrawl", "fetcher", "--broker", endpoints["jobs"],
-                               "--in-flight", "16", "--ready-file", ready])
-    h.wait_ready("fetcher", proc, ready)
+    endpoints = h.start_broker()
+    h.start_parser("parser", endpoints, actors=2)
+    h.start_fetcher("fetcher", endpoints, ["--in-flight", "16"])
     return endpoints
 
 

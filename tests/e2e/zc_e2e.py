@@ -137,6 +137,47 @@ class Harness:
             return None
         return wait_until(ready, timeout, f"{label} ready file")
 
+    def proc(self, label):
+        """The process started as LABEL (the latest one if LABEL was reused)."""
+        for proc, name in reversed(self.procs):
+            if name == label:
+                return proc
+        raise TestFailure(f"no process started as {label}")
+
+    # --- zcrawl nodes (the broker binds wildcard ports on 127.0.0.1) ---
+
+    def start_broker(self, label="broker", extra_args=()):
+        """Starts `zcrawl broker` on tcp://127.0.0.1:* (jobs, results, control) with
+        --heartbeat-ms 200 unless EXTRA_ARGS sets one; waits for its ready file and
+        returns it (the bound endpoints). h.proc(LABEL) is the process."""
+        extra = list(extra_args)
+        heartbeat = [] if any(a == "--heartbeat-ms" or a.startswith("--heartbeat-ms=")
+                              for a in extra) else ["--heartbeat-ms", "200"]
+        ready = self.path(f"{label}.ready.json")
+        proc = self.start(label, ["zcrawl", "broker", "--jobs", "tcp://127.0.0.1:*",
+                                  "--results", "tcp://127.0.0.1:*",
+                                  "--control", "tcp://127.0.0.1:*"]
+                          + heartbeat + extra + ["--ready-file", ready])
+        return self.wait_ready(label, proc, ready)
+
+    def start_parser(self, label, endpoints, actors=2, extra_args=()):
+        """Starts `zcrawl parser` against the broker's ENDPOINTS, bound to
+        tcp://127.0.0.1:*; waits for its ready file and returns it ("front" is the
+        bound endpoint). h.proc(LABEL) is the process."""
+        ready = self.path(f"{label}.ready.json")
+        proc = self.start(label, ["zcrawl", "parser", "--broker", endpoints["jobs"],
+                                  "--bind", "tcp://127.0.0.1:*", "--actors", str(actors)]
+                          + list(extra_args) + ["--ready-file", ready])
+        return self.wait_ready(label, proc, ready)
+
+    def start_fetcher(self, label, endpoints, extra_args=()):
+        """Starts `zcrawl fetcher` against the broker's ENDPOINTS; waits for its ready
+        file and returns it. h.proc(LABEL) is the process."""
+        ready = self.path(f"{label}.ready.json")
+        proc = self.start(label, ["zcrawl", "fetcher", "--broker", endpoints["jobs"]]
+                          + list(extra_args) + ["--ready-file", ready])
+        return self.wait_ready(label, proc, ready)
+
     def run(self, args, timeout=60, check_rc=True):
         """Runs a program to completion; returns CompletedProcess."""
         result = subprocess.run([self.binary(args[0])] + args[1:], capture_output=True,
