@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config clang clang-format git
     libzmq3-dev libczmq-dev libcurl4-openssl-dev libmsgpack-dev libxml2-dev
     libjansson-dev libmicrohttpd-dev libcmocka-dev zlib1g-dev libyaml-dev libpsl-dev liblmdb-dev
-    python3 python3-zmq procps curl
+    python3 python3-zmq procps curl mount
 )
 
 missing=()

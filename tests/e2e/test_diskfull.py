@@ -25,8 +25,11 @@ class Skipped(Exception):
 
 def mount_tmpfs(path, size):
     os.makedirs(path, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
-                       capture_output=True, text=True)
+    try:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+                           capture_output=True, text=True)
+    except OSError:  # no mount(8) at all
+        return False
     return r.returncode == 0
 
 
