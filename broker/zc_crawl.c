@@ -205,6 +205,14 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
         self->errors = zc_strdup (submit->errors);
         return;
     }
+    if (streq (self->output, "-")) {
+        //  Items on standard output: errors go to a file of their own
+        self->errors = output_dir && *output_dir
+                           ? zsys_sprintf ("%s/%s.errors.jsonl", output_dir, self->id)
+                           : zsys_sprintf ("%s.errors.jsonl", self->id);
+        assert (self->errors);
+        return;
+    }
     size_t length = strlen (self->output);
     const char *suffix = ".jsonl";
     size_t suffix_length = strlen (suffix);

@@ -69,6 +69,33 @@ s_truncate (const char *path, uint64_t offset, char *error, size_t error_size)
     return 0;
 }
 
+//  "-" is standard output (best effort: it cannot be cut back or synced).
+static bool
+s_is_stdout (const char *path)
+{
+    return streq (path, "-");
+}
+
+//  Opens PATH for appending, positioned at its end (so that ftello gives
+//  its size, the offset a durable crawl starts from).
+static FILE *
+s_open (const char *path)
+{
+    if (s_is_stdout (path)) {
+        int fd = dup (STDOUT_FILENO);
+        FILE *file = fd >= 0 ? fdopen (fd, "w") : NULL;
+        if (!file && fd >= 0)
+            close (fd);
+        return file;
+    }
+    FILE *file = fopen (path, "a");
+    if (file && fseeko (file, 0, SEEK_END) != 0) {
+        fclose (file);
+        return NULL;
+    }
+    return file;
+}
+
 zc_sink_t *
 zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id)
 {
@@ -84,9 +111,9 @@ zc_sink_open_at (const char *items_path, const char *errors_path, const char *cr
     assert (items_path);
     assert (errors_path);
     assert (crawl_id);
-    if ((items_offset != UINT64_MAX &&
+    if ((items_offset != UINT64_MAX && !s_is_stdout (items_path) &&
          s_truncate (items_path, items_offset, error, error_size) != 0) ||
-        (errors_offset != UINT64_MAX &&
+        (errors_offset != UINT64_MAX && !s_is_stdout (errors_path) &&
          s_truncate (errors_path, errors_offset, error, error_size) != 0)) {
         errno = EINVAL;
         return NULL;
@@ -95,9 +122,9 @@ zc_sink_open_at (const char *items_path, const char *errors_path, const char *cr
     self->crawl_id = zc_strdup (crawl_id);
     self->items_path = zc_strdup (items_path);
     self->errors_path = zc_strdup (errors_path);
-    self->items = fopen (items_path, "a");
+    self->items = s_open (items_path);
     if (self->items)
-        self->errors = fopen (errors_path, "a");
+        self->errors = s_open (errors_path);
     if (!self->items || !self->errors) {
         int saved = errno;
         snprintf (error, error_size, "cannot open output '%s' / '%s': %s", items_path, errors_path,
@@ -120,6 +147,8 @@ zc_sink_open_at (const char *items_path, const char *errors_path, const char *cr
 static int
 s_sync_parent (const char *path)
 {
+    if (s_is_stdout (path))
+        return 0;
     char *copy = zc_strdup (path);
     char *slash = strrchr (copy, '/');
     const char *dir = slash == copy ? "/" : slash ? (*slash = 0, copy) : ".";
@@ -144,7 +173,8 @@ zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset)
             return -1;
         self->dirs_synced = true;
     }
-    if (fdatasync (fileno (self->items)) != 0 || fdatasync (fileno (self->errors)) != 0) {
+    if ((!s_is_stdout (self->items_path) && fdatasync (fileno (self->items)) != 0) ||
+        (!s_is_stdout (self->errors_path) && fdatasync (fileno (self->errors)) != 0)) {
         int saved = errno;
         if (!self->write_failed)
             zsys_error ("zc_sink: syncing output of crawl %s failed: %s", self->crawl_id,
@@ -153,8 +183,8 @@ zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset)
         errno = saved;
         return -1;
     }
-    off_t items = ftello (self->items);
-    off_t errors = ftello (self->errors);
+    off_t items = s_is_stdout (self->items_path) ? 0 : ftello (self->items);
+    off_t errors = s_is_stdout (self->errors_path) ? 0 : ftello (self->errors);
     if (items < 0 || errors < 0)
         return -1;
     *items_offset = (uint64_t)items;

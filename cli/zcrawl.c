@@ -683,10 +683,13 @@ s_crawl_finished (const zc_crawl_status_t *c)
 static void
 s_local_summary (const zc_crawl_status_t *c)
 {
+    //  With the items on standard output (-o -) the summary goes to stderr
+    FILE *out = streq (c->output, "-") ? stderr : stdout;
     double seconds = c->elapsed_ms / 1000.0;
-    printf ("zcrawl: %s: %" PRIu64 " pages, %" PRIu64 " errors, %.2f s, %.1f pages/s\n", c->state,
-            c->pages, c->failed, seconds, seconds > 0 ? c->pages / seconds : 0.0);
-    printf ("zcrawl: items in %s\nzcrawl: errors in %s\n", c->output, c->errors);
+    fprintf (out, "zcrawl: %s: %" PRIu64 " pages, %" PRIu64 " errors, %.2f s, %.1f pages/s\n",
+             c->state, c->pages, c->failed, seconds, seconds > 0 ? c->pages / seconds : 0.0);
+    fprintf (out, "zcrawl: items in %s\nzcrawl: errors in %s\n",
+             streq (c->output, "-") ? "standard output" : c->output, c->errors);
 }
 
 //  The crawl to watch: with a store that already holds crawls (resumed by
