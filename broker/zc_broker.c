@@ -48,11 +48,17 @@
 #define ZC_BROKER_DISPATCH_QUANTUM 16 //  jobs per fetcher per dispatch round
 #define ZC_BROKER_LOG_INTERVAL_MS 1000
 #define ZC_BROKER_DEFAULT_COMMIT_MS 100
-//  RAM one queued URL costs (frontier item, URL string, host queue share):
-//  turns --max-memory into a number of URLs kept in RAM. Half the budget
-//  goes to queued URLs, the rest to the seen set and everything else.
+//  --max-memory is shared out: a quarter for queued URLs (at about
+//  ZC_BROKER_BYTES_PER_QUEUED_URL each: frontier item, URL string, host
+//  queue share), an eighth for the seen set in RAM (the store answers for
+//  the rest), an eighth for the pages LMDB dirties in one commit (a commit
+//  is forced once the batch could dirty more: ZC_BROKER_BYTES_PER_OP
+//  each, a random-key insert dirtying a page), and half for everything
+//  else (jobs, messages, buffers, allocator slack).
 #define ZC_BROKER_BYTES_PER_QUEUED_URL 256
+#define ZC_BROKER_BYTES_PER_OP 4096
 #define ZC_BROKER_MIN_MEMORY_URLS 1024
+#define ZC_BROKER_MIN_BATCH_OPS 1024
 
 typedef struct {
     zframe_t *routing_id; //  owned
@@ -96,6 +102,8 @@ typedef struct {
     zc_store_t *store;      //  owned: the durable state, NULL = memory only
     int commit_ms;          //  store commit interval
     size_t memory_urls;     //  per crawl: queued URLs kept in RAM (0 = all)
+    size_t seen_bytes;      //  per crawl: RAM for the seen set (0 = no limit)
+    size_t max_batch_ops;   //  store operations that force a commit (0 = timer only)
     uint32_t next_crawl_no; //  store key prefix of the next crawl
 } self_t;
 
@@ -484,6 +492,7 @@ s_handle_hello (self_t *self, zframe_t *routing_id, const char *key, const zc_he
 
 static void s_handle_fetch_failed (self_t *self, const zc_fetch_failed_t *failed);
 static int s_handle_results (zloop_t *loop, zsock_t *reader, void *arg);
+static void s_commit_if_full (self_t *self);
 static void s_handle_robots (self_t *self, const zc_robots_t *robots);
 
 static int
@@ -883,6 +892,7 @@ s_handle_results (zloop_t *loop, zsock_t *reader, void *arg)
         else
             s_handle_result (self, &msg->result);
         zc_msg_destroy (&msg);
+        s_commit_if_full (self);
     }
     return 0;
 }
@@ -893,8 +903,10 @@ s_handle_results (zloop_t *loop, zsock_t *reader, void *arg)
 static zc_crawl_durable_t
 s_durable (self_t *self, uint32_t crawl_no)
 {
-    return (zc_crawl_durable_t){
-        .store = self->store, .crawl_no = crawl_no, .memory_urls = self->memory_urls};
+    return (zc_crawl_durable_t){.store = self->store,
+                                .crawl_no = crawl_no,
+                                .memory_urls = self->memory_urls,
+                                .seen_bytes = self->seen_bytes};
 }
 
 //  zc_store_each callback: collects a crawl record (key and value copied).
@@ -983,24 +995,39 @@ s_store_trouble (self_t *self, const char *error)
         zc_crawl_pause (crawl, error);
 }
 
+//  Commits, then lets every crawl trim its RAM (zc_crawl_committed).
+static void
+s_commit_now (self_t *self)
+{
+    char *error = NULL;
+    if (s_commit (self, &error) != 0) {
+        s_store_trouble (self, error);
+        free (error);
+        return;
+    }
+    size_t refilled = 0;
+    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
+         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
+        refilled += zc_crawl_committed (crawl);
+    if (refilled)
+        s_dispatch (self);
+}
+
+//  Commits early when the batch has grown past the memory budget's share.
+static void
+s_commit_if_full (self_t *self)
+{
+    if (self->store && self->max_batch_ops > 0 &&
+        zc_store_batch_size (self->store) >= self->max_batch_ops)
+        s_commit_now (self);
+}
+
 static int
 s_on_commit (zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    self_t *self = (self_t *)arg;
-    char *error = NULL;
-    if (s_commit (self, &error) != 0) {
-        s_store_trouble (self, error);
-        free (error);
-        return 0;
-    }
-    size_t refilled = 0;
-    for (zc_crawl_t *crawl = (zc_crawl_t *)zlistx_first (self->crawls); crawl;
-         crawl = (zc_crawl_t *)zlistx_next (self->crawls))
-        refilled += zc_crawl_refill (crawl);
-    if (refilled)
-        s_dispatch (self);
+    s_commit_now ((self_t *)arg);
     return 0;
 }
 
@@ -1326,9 +1353,13 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
     self->data_dir = config->data_dir && *config->data_dir ? zc_strdup (config->data_dir) : NULL;
     self->commit_ms = config->commit_ms > 0 ? config->commit_ms : ZC_BROKER_DEFAULT_COMMIT_MS;
     if (config->max_memory_bytes > 0) {
-        uint64_t urls = config->max_memory_bytes / 2 / ZC_BROKER_BYTES_PER_QUEUED_URL;
+        uint64_t budget = config->max_memory_bytes;
+        uint64_t urls = budget / 4 / ZC_BROKER_BYTES_PER_QUEUED_URL;
+        uint64_t ops = budget / 8 / ZC_BROKER_BYTES_PER_OP;
         self->memory_urls =
             urls < ZC_BROKER_MIN_MEMORY_URLS ? ZC_BROKER_MIN_MEMORY_URLS : (size_t)urls;
+        self->seen_bytes = (size_t)(budget / 8);
+        self->max_batch_ops = ops < ZC_BROKER_MIN_BATCH_OPS ? ZC_BROKER_MIN_BATCH_OPS : (size_t)ops;
     }
     self->next_crawl_no = 1;
     self->heartbeat_ms =

@@ -95,6 +95,8 @@ struct zc_crawl {
     uint64_t errors_offset; //
     void *submit;           //  owned: SUBMIT's first frame (the crawl's options), durable only
     bool dirty;             //  output or store records changed since the last checkpoint
+    size_t seen_budget;     //  RAM for the seen set (0 = no limit)
+    bool seen_in_store;     //  the RAM seen set holds only recent URLs: ask the store too
     size_t submit_size;
 };
 
@@ -258,6 +260,21 @@ s_store_done (zc_crawl_t *self, uint64_t seq)
     self->dirty = true; //  (every line written is the end of a pending record)
 }
 
+//  Whether FP was admitted: in RAM, or (past the seen budget) in the
+//  store's last commit. A store error counts as seen: better to miss a URL
+//  than to fetch one twice.
+static bool
+s_seen_has (zc_crawl_t *self, uint64_t fp)
+{
+    if (zc_seen_contains (self->seen, fp))
+        return true;
+    if (!self->seen_in_store)
+        return false;
+    uint8_t key[ZC_RECORD_NUMBERED_KEY];
+    zc_record_numbered_key (key, self->crawl_no, fp);
+    return zc_store_contains (self->store, ZC_STORE_SEEN, key, sizeof key) != 0;
+}
+
 static void
 s_seen_add (zc_crawl_t *self, uint64_t fp)
 {
@@ -358,6 +375,7 @@ s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *d
         self->store = durable->store;
         self->crawl_no = durable->crawl_no;
         self->memory_urls = durable->memory_urls;
+        self->seen_budget = durable->seen_bytes;
     }
     self->opts = submit->opts;
     s_apply_defaults (&self->opts);
@@ -575,8 +593,11 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
     s_load_t load = {.crawl = self,
                      .wanted = self->memory_urls ? self->memory_urls : UINT64_MAX,
                      .count_all = true};
-    if (zc_store_each (self->store, ZC_STORE_SEEN, prefix, sizeof prefix, NULL, 0, s_load_seen,
-                       self) < 0 ||
+    //  With a RAM budget the seen set stays in the store (loading it could
+    //  take more RAM than the budget)
+    self->seen_in_store = self->seen_budget > 0;
+    if ((!self->seen_in_store && zc_store_each (self->store, ZC_STORE_SEEN, prefix, sizeof prefix,
+                                                NULL, 0, s_load_seen, self) < 0) ||
         zc_store_each (self->store, ZC_STORE_PENDING, prefix, sizeof prefix, NULL, 0,
                        s_load_pending, &load) < 0) {
         *error = zsys_sprintf ("crawl %s: cannot read its state from the store", id);
@@ -588,10 +609,10 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
         self->spill_from = load.first_beyond;
         self->spilled = load.beyond;
     }
-    zsys_info ("zc_broker: crawl %s resumed: %" PRIu64 " pages and %" PRIu64
-               " errors written, %zu URLs seen, %" PRIu64 " pending (%" PRIu64 " in RAM)",
-               id, self->pages, self->failed, zc_seen_size (self->seen), load.loaded + load.beyond,
-               load.loaded);
+    zsys_info (
+        "zc_broker: crawl %s resumed: %" PRIu64 " pages and %" PRIu64 " errors written, %" PRIu64
+        " URLs admitted, %" PRIu64 " pending (%" PRIu64 " in RAM)",
+        id, self->pages, self->failed, self->admitted, load.loaded + load.beyond, load.loaded);
     return self;
 }
 
@@ -614,10 +635,18 @@ zc_crawl_checkpoint (zc_crawl_t *self, char **error)
 }
 
 size_t
-zc_crawl_refill (zc_crawl_t *self)
+zc_crawl_committed (zc_crawl_t *self)
 {
     assert (self);
-    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->spilling)
+    if (!self->store || self->state != ZC_CRAWL_RUNNING)
+        return 0;
+    if (self->seen_budget > 0 && zc_seen_bytes (self->seen) > self->seen_budget) {
+        //  Every fingerprint in RAM is committed: the store answers for them
+        zc_seen_destroy (&self->seen);
+        self->seen = zc_seen_new ();
+        self->seen_in_store = true;
+    }
+    if (!self->spilling)
         return 0;
     size_t queued = zc_frontier_queued (self->frontier);
     if (queued >= self->memory_urls / 2)
@@ -765,7 +794,7 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
         return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
     }
     uint64_t fp = zc_url_fingerprint (url);
-    if (zc_seen_contains (self->seen, fp))
+    if (s_seen_has (self, fp))
         return ZC_CRAWL_SEEN;
     if (self->opts.max_pages > 0 && self->admitted >= self->opts.max_pages)
         return ZC_CRAWL_LIMIT;
@@ -811,7 +840,7 @@ zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin, uint32
         return ZC_CRAWL_SCOPE;
     }
     uint64_t fp = zc_url_fingerprint (url);
-    if (zc_seen_contains (self->seen, fp))
+    if (s_seen_has (self, fp))
         return ZC_CRAWL_SEEN;
     s_seen_add (self, fp);
     s_store_pending (self, seq, url, origin, depth, 1, redirects);

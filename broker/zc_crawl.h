@@ -65,6 +65,7 @@ typedef struct {
     zc_store_t *store;  //  borrowed; outlives the crawl
     uint32_t crawl_no;  //  key prefix of the crawl's PENDING and SEEN records
     size_t memory_urls; //  URLs kept queued in RAM; beyond, only in the store; 0 = no limit
+    size_t seen_bytes;  //  RAM for the seen set; beyond, it is looked up in the store; 0 = no limit
 } zc_crawl_durable_t;
 
 //  Creates crawl ID from SUBMIT (borrowed): validates the seeds and the
@@ -93,10 +94,13 @@ zc_crawl_t *zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
 //  (new string) if the output could not be synced.
 int zc_crawl_checkpoint (zc_crawl_t *self, char **error);
 
-//  Durable crawl with URLs only in the store: after a commit, moves the
-//  oldest of them back into RAM while the in-memory queue is below half
-//  its budget. Returns the number moved.
-size_t zc_crawl_refill (zc_crawl_t *self);
+//  Call right after a successful store commit (everything in RAM is then
+//  in the store too). Keeps a durable crawl within its RAM budgets: a seen
+//  set grown past seen_bytes is dropped from RAM (from then on the store
+//  answers for what is not in RAM), and URLs only in the store move back
+//  into RAM, oldest first, while the in-memory queue is below half its
+//  budget. Returns the number of URLs moved.
+size_t zc_crawl_committed (zc_crawl_t *self);
 
 //  The crawl's store key prefix, or 0 for a memory-only crawl.
 uint32_t zc_crawl_number (zc_crawl_t *self);

@@ -46,8 +46,8 @@ typedef struct {
 
 //  Opens (creates or appends to) ITEMS_PATH and ERRORS_PATH for crawl
 //  CRAWL_ID (copied); "-" is standard output, best effort: a durable crawl
-//  can neither sync it nor cut it back after a crash, so lines may repeat. Returns NULL with errno set if either cannot be opened
-//  (nothing is left open).
+//  can neither sync it nor cut it back after a crash, so lines may repeat. Returns NULL with errno
+//  set if either cannot be opened (nothing is left open).
 zc_sink_t *zc_sink_new (const char *items_path, const char *errors_path, const char *crawl_id);
 
 //  Like zc_sink_new, after cutting each file back to its OFFSET (the bytes

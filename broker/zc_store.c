@@ -76,7 +76,8 @@ struct zc_store {
     uint8_t *arena;      //  owned; keys and values of the batch
     size_t arena_size;
     size_t arena_capacity;
-    bool iterating; //  inside zc_store_each: commit would resize the map under a reader
+    bool iterating;  //  inside zc_store_each: commit would resize the map under a reader
+    MDB_txn *reader; //  owned: read transaction kept for zc_store_contains, NULL if none
 };
 
 static const char *s_table_names[ZC_STORE_TABLE_COUNT] = {"meta", "pending", "seen"};
@@ -150,9 +151,22 @@ s_initial_map_size (void)
     return (size_t)value;
 }
 
+//  Ends the read transaction of zc_store_contains: it would pin an old
+//  snapshot (the file could not reuse its pages) and must not be open
+//  while the map is resized.
+static void
+s_reader_drop (zc_store_t *self)
+{
+    if (self->reader) {
+        mdb_txn_abort (self->reader);
+        self->reader = NULL;
+    }
+}
+
 static void
 s_env_close (zc_store_t *self)
 {
+    s_reader_drop (self);
     if (self->env) {
         mdb_env_close (self->env); //  also closes the dbi handles
         self->env = NULL;
@@ -516,6 +530,7 @@ zc_store_commit (zc_store_t *self, char **error)
         *error = NULL;
     if (self->ops_size == 0)
         return 0;
+    s_reader_drop (self);
     if (!self->env) {
         //  A previous commit hit MDB_PANIC and the reopen failed: try again.
         char *reason = NULL;
@@ -595,6 +610,33 @@ zc_store_get (zc_store_t *self, zc_store_table_t table, const void *key, size_t 
     *size = found.mv_size;
     mdb_txn_abort (txn);
     return 0;
+}
+
+int
+zc_store_contains (zc_store_t *self, zc_store_table_t table, const void *key, size_t key_size)
+{
+    assert (self);
+    assert ((unsigned)table < ZC_STORE_TABLE_COUNT);
+    assert (key && key_size >= 1 && key_size <= ZC_STORE_MAX_KEY);
+    if (!self->env)
+        return -1;
+    if (!self->reader) {
+        int rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->reader);
+        if (rc != 0) {
+            self->reader = NULL;
+            zsys_error ("zc_store: read of %s failed: %s", self->dir, mdb_strerror (rc));
+            return -1;
+        }
+    }
+    MDB_val mkey = {.mv_size = key_size, .mv_data = (void *)key};
+    MDB_val found;
+    int rc = mdb_get (self->reader, self->dbi[table], &mkey, &found);
+    if (rc == 0)
+        return 1;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    zsys_error ("zc_store: read of %s failed: %s", self->dir, mdb_strerror (rc));
+    return -1;
 }
 
 //  Compares two byte strings as LMDB's default order does.

@@ -83,6 +83,11 @@ void zc_store_discard (zc_store_t *self);
 int zc_store_get (zc_store_t *self, zc_store_table_t table, const void *key, size_t key_size,
                   void **value, size_t *size);
 
+//  Whether KEY is in TABLE as of the last commit: 1 yes, 0 no, -1 on an
+//  error (logged). Fast for repeated calls: one read transaction is kept
+//  open between commits (each commit ends it, so it never pins old data).
+int zc_store_contains (zc_store_t *self, zc_store_table_t table, const void *key, size_t key_size);
+
 //  Called for each record by zc_store_each; KEY and VALUE are valid only
 //  during the call. Return 0 to go on, non-zero to stop.
 typedef int (zc_store_each_fn) (const void *key, size_t key_size, const void *value,

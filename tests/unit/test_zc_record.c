@@ -150,7 +150,7 @@ s_teardown (void **state)
 }
 
 static zc_crawl_t *
-s_new_crawl (fixture_t *fixture, size_t memory_urls)
+s_new_crawl_budget (fixture_t *fixture, size_t memory_urls, size_t seen_bytes)
 {
     const char *seeds[] = {"http://127.0.0.1:1/"};
     zc_submit_t submit = {.seeds = seeds,
@@ -158,14 +158,22 @@ s_new_crawl (fixture_t *fixture, size_t memory_urls)
                           .output = fixture->items,
                           .errors = "",
                           .opts = {.impolite = true, .ignore_robots = true, .max_depth = -1}};
-    zc_crawl_durable_t durable = {
-        .store = fixture->store, .crawl_no = 1, .memory_urls = memory_urls};
+    zc_crawl_durable_t durable = {.store = fixture->store,
+                                  .crawl_no = 1,
+                                  .memory_urls = memory_urls,
+                                  .seen_bytes = seen_bytes};
     char *error = NULL;
     zc_crawl_t *crawl = zc_crawl_new ("c1", &submit, "", &durable, zc_now_ms (), &error);
     if (!crawl)
         fprintf (stderr, "zc_crawl_new: %s\n", error ? error : "?");
     free (error);
     return crawl;
+}
+
+static zc_crawl_t *
+s_new_crawl (fixture_t *fixture, size_t memory_urls)
+{
+    return s_new_crawl_budget (fixture, memory_urls, 0);
 }
 
 //  Checkpoints CRAWL and commits the store.
@@ -301,7 +309,7 @@ test_spill_to_store (void **state)
     for (int i = 0; i < 20; i++) {
         if (i % 2 == 0) {
             s_commit (fixture, crawl);
-            zc_crawl_refill (crawl);
+            zc_crawl_committed (crawl);
         }
         char expected[64];
         snprintf (expected, sizeof expected, "http://127.0.0.1:1/p%02d", i);
@@ -339,13 +347,56 @@ test_restore_with_budget (void **state)
     assert_int_equal (status.queued, 10);
     for (int i = 0; i < 10; i++) {
         s_commit (fixture, crawl);
-        zc_crawl_refill (crawl);
+        zc_crawl_committed (crawl);
         s_complete_next (crawl, url, sizeof url);
     }
     assert_true (zc_crawl_check_done (crawl, zc_now_ms ()));
     s_commit (fixture, crawl);
     zc_crawl_destroy (&crawl);
     assert_int_equal (s_lines (fixture->items), 11);
+}
+
+static void
+test_seen_in_store (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    //  A seen budget of 1 byte: after each commit the RAM set is dropped
+    zc_crawl_t *crawl = s_new_crawl_budget (fixture, 0, 1);
+    assert_non_null (crawl);
+    char url[256];
+    s_complete_next (crawl, url, sizeof url);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/a", 1), ZC_CRAWL_ADMITTED);
+    s_commit (fixture, crawl);
+    zc_crawl_committed (crawl);
+    //  Only the store knows them now
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/a", 1), ZC_CRAWL_SEEN);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/", 1), ZC_CRAWL_SEEN);
+    //  Not committed yet: RAM answers
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/b", 1), ZC_CRAWL_ADMITTED);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/b", 1), ZC_CRAWL_SEEN);
+    s_commit (fixture, crawl);
+    zc_crawl_destroy (&crawl);
+    //  Restored with a budget: the seen set is not loaded, the store answers
+    void *value = NULL;
+    size_t size = 0;
+    const char *key = ZC_RECORD_CRAWL_KEY_PREFIX "c1";
+    assert_int_equal (
+        zc_store_get (fixture->store, ZC_STORE_META, key, strlen (key), &value, &size), 0);
+    zc_record_crawl_t record;
+    assert_int_equal (zc_record_crawl_decode (value, size, &record), 0);
+    zc_crawl_durable_t durable = {.store = fixture->store, .seen_bytes = 1};
+    char *error = NULL;
+    crawl = zc_crawl_restore ("c1", &record, &durable, zc_now_ms (), &error);
+    free (value);
+    free (error);
+    assert_non_null (crawl);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/b", 1), ZC_CRAWL_SEEN);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/c", 1), ZC_CRAWL_ADMITTED);
+    for (int i = 0; i < 3; i++)
+        s_complete_next (crawl, url, sizeof url);
+    assert_true (zc_crawl_check_done (crawl, zc_now_ms ()));
+    zc_crawl_destroy (&crawl);
+    assert_int_equal (s_lines (fixture->items), 4);
 }
 
 int
@@ -358,6 +409,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_crash_between_commits, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_spill_to_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restore_with_budget, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_seen_in_store, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
