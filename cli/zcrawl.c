@@ -258,9 +258,9 @@ enum { OPT_DATA = 300, OPT_MAX_MEMORY, OPT_COMMIT_MS, OPT_DRAIN_MS };
 #define STORE_OPTIONS_HELP                                                                         \
     "  --data DIR         durable store (LMDB) in DIR: crawls survive a restart and\n"             \
     "                     resume where they stopped (default: memory only)\n"                      \
-    "  --max-memory SIZE  RAM budget for queued URLs, k/M/G suffixes (1024-based);\n"              \
-    "                     beyond it URLs wait in the store (needs --data; default\n"               \
-    "                     unlimited)\n"                                                            \
+    "  --max-memory SIZE  the broker's RAM budget (RssAnon), k/M/G suffixes (1024-\n"              \
+    "                     based): queued URLs and the seen set beyond their shares\n"              \
+    "                     live in the store (needs --data; default unlimited)\n"                   \
     "  --commit-ms MS     store commit interval, 1..60000 (default 100)\n"
 
 static int
@@ -876,9 +876,10 @@ s_cmd_local (int argc, char **argv, int sigfd)
                 "                            are resumed and no new crawl is submitted (the\n"
                 "                            seeds are ignored; a finished crawl just prints\n"
                 "                            its summary): use a new DIR for a new crawl\n"
-                "      --max-memory SIZE     RAM budget for queued URLs, k/M/G suffixes\n"
-                "                            (1024-based); beyond it URLs wait in the store\n"
-                "                            (needs --data; default unlimited)\n"
+                "      --max-memory SIZE     the broker's RAM budget (RssAnon), k/M/G suffixes\n"
+                "                            (1024-based): queued URLs and the seen set beyond\n"
+                "                            their shares live in the store (needs --data;\n"
+                "                            default unlimited)\n"
                 "      --commit-ms MS        store commit interval, 1..60000 (default 100)\n"
                 "\nSIGTERM or SIGINT stops gracefully: the fetchers finish their transfers\n"
                 "and the parsers their pages (at most --drain-ms), the output is flushed\n"
