@@ -58,12 +58,13 @@ typedef struct {
 struct zc_crawl {
     char *id; //  owned
     zc_crawl_state_t state;
-    zc_crawl_opts_t opts; //  defaults applied; user_agent points to USER_AGENT
-    char *user_agent;     //  owned
-    char *output;         //  owned: items path
-    char *errors;         //  owned: errors path
-    zc_scope_t *scope;    //  owned
-    zhashx_t *host_pages; //  owned: host key -> URLs admitted (uintptr_t >= 1)
+    zc_crawl_opts_t opts;       //  defaults applied; user_agent points to USER_AGENT
+    char *user_agent;           //  owned
+    char *output;               //  owned: items path
+    char *errors;               //  owned: errors path
+    zc_scope_t *scope;          //  owned
+    zhashx_t *host_pages;       //  owned: host key -> URLs admitted (uintptr_t >= 1)
+    zhashx_t *host_pages_dirty; //  owned: host keys whose count changed since the checkpoint
     uint64_t dropped[ZC_SCOPE_SEGMENT_REPEATS + 1]; //  out-of-scope URLs per verdict
     zc_frontier_t *frontier;                        //  owned; NULL once done or stopped
     zc_seen_t *seen;                                //  owned; NULL once done or stopped
@@ -292,7 +293,8 @@ s_store_record (zc_crawl_t *self)
     if (!self->store)
         return;
     zc_record_crawl_t record = {.crawl_no = self->crawl_no,
-                                .state = (uint32_t)self->state,
+                                .state = (uint32_t)self->state |
+                                         (self->paused && !self->error ? ZC_RECORD_PAUSED : 0),
                                 .started_ms = self->started_ms,
                                 .elapsed_ms = self->elapsed_ms,
                                 .items_offset = self->items_offset,
@@ -312,6 +314,37 @@ s_store_record (zc_crawl_t *self)
     zc_store_put (self->store, ZC_STORE_META, key, strlen (key), value, size);
     zstr_free (&key);
     free (value);
+    //  The per-host admission counts (max_pages_per_host) that changed
+    for (void *count = zhashx_first (self->host_pages_dirty); count;
+         count = zhashx_next (self->host_pages_dirty)) {
+        const char *host_key = (const char *)zhashx_cursor (self->host_pages_dirty);
+        char *host = zsys_sprintf ("%s%s/%s", ZC_RECORD_HOSTS_KEY_PREFIX, self->id, host_key);
+        assert (host);
+        uint8_t admitted[8];
+        zc_store_put_u64 (admitted,
+                          (uint64_t)(uintptr_t)zhashx_lookup (self->host_pages, host_key));
+        if (strlen (host) <= ZC_STORE_MAX_KEY)
+            zc_store_put (self->store, ZC_STORE_META, host, strlen (host), admitted,
+                          sizeof admitted);
+        zstr_free (&host);
+    }
+    zhashx_purge (self->host_pages_dirty);
+}
+
+//  zc_store_each callback: one per-host admission count back into RAM.
+static int
+s_load_host_pages (const void *key, size_t key_size, const void *value, size_t value_size,
+                   void *arg)
+{
+    zc_crawl_t *self = (zc_crawl_t *)arg;
+    size_t prefix = strlen (ZC_RECORD_HOSTS_KEY_PREFIX) + strlen (self->id) + 1;
+    if (key_size <= prefix || value_size != 8)
+        return 0;
+    char *host_key = zc_strndup ((const char *)key + prefix, key_size - prefix);
+    uint64_t admitted = zc_store_get_u64 ((const uint8_t *)value);
+    zhashx_update (self->host_pages, host_key, (void *)(uintptr_t)admitted);
+    free (host_key);
+    return 0;
 }
 
 //  Queues URL (admitted as SEQ) in RAM, or only in the store once the RAM
@@ -389,6 +422,7 @@ s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *d
                                               .max_attempts = self->opts.max_attempts};
     self->robots = zc_robots_cache_new (&robots_config);
     self->host_pages = zhashx_new ();
+    self->host_pages_dirty = zhashx_new ();
     self->seen = zc_seen_new ();
     zc_frontier_config_t frontier_config = {.host_concurrency = self->opts.host_concurrency,
                                             .host_delay_ms =
@@ -530,10 +564,6 @@ s_load_pending (const void *key, size_t key_size, const void *value, size_t valu
                                  .origin = (char *)record.origin,
                                  .seq = seq};
     zc_frontier_push_item (self->frontier, &entry, false);
-    if (self->opts.max_pages_per_host > 0 && !*record.origin) {
-        uintptr_t host_pages = (uintptr_t)zhashx_lookup (self->host_pages, host_key);
-        zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
-    }
     load->loaded++;
     return 0;
 }
@@ -572,9 +602,11 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
     self->failed = record->failed;
     self->admitted = record->admitted;
     self->next_seq = record->next_seq;
-    if (record->state != ZC_CRAWL_RUNNING) {
+    bool paused = (record->state & ZC_RECORD_PAUSED) != 0;
+    uint32_t state = record->state & ~(uint32_t)ZC_RECORD_PAUSED;
+    if (state != ZC_CRAWL_RUNNING) {
         //  Finished: only its counters matter (for STATUS)
-        self->state = record->state == ZC_CRAWL_DONE ? ZC_CRAWL_DONE : ZC_CRAWL_STOPPED;
+        self->state = state == ZC_CRAWL_DONE ? ZC_CRAWL_DONE : ZC_CRAWL_STOPPED;
         self->store = NULL; //  nothing more to write
         s_finish (self, self->state, self->started_ms + self->elapsed_ms);
         return self;
@@ -604,6 +636,13 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
         zc_crawl_destroy (&self);
         return NULL;
     }
+    char *hosts = zsys_sprintf ("%s%s/", ZC_RECORD_HOSTS_KEY_PREFIX, id);
+    assert (hosts);
+    if (self->opts.max_pages_per_host > 0)
+        (void)zc_store_each (self->store, ZC_STORE_META, hosts, strlen (hosts), NULL, 0,
+                             s_load_host_pages, self);
+    zstr_free (&hosts);
+    self->paused = paused; //  by the operator: it stays paused
     if (load.beyond > 0) {
         self->spilling = true;
         self->spill_from = load.first_beyond;
@@ -687,6 +726,7 @@ zc_crawl_pause (zc_crawl_t *self, const char *error)
     self->paused = true;
     free (self->error);
     self->error = error ? zc_strdup (error) : NULL;
+    self->dirty = true; //  an operator's pause is part of the record
 }
 
 void
@@ -698,6 +738,7 @@ zc_crawl_resume (zc_crawl_t *self)
     self->paused = false;
     free (self->error);
     self->error = NULL;
+    self->dirty = true;
 }
 
 bool
@@ -719,6 +760,7 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     zc_seen_destroy (&self->seen);
     zc_scope_destroy (&self->scope);
     zhashx_destroy (&self->host_pages);
+    zhashx_destroy (&self->host_pages_dirty);
     zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
     for (size_t i = 0; i < self->string_count; i++)
@@ -803,6 +845,8 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
         if (host_pages >= self->opts.max_pages_per_host)
             return ZC_CRAWL_HOST_LIMIT;
         zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
+        if (self->store)
+            zhashx_update (self->host_pages_dirty, host_key, (void *)1);
     }
     s_seen_add (self, fp);
     uint64_t seq = ++self->next_seq;
@@ -1301,6 +1345,10 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
         zc_record_prefix_key (prefix, self->crawl_no);
         zc_store_del_prefix (self->store, ZC_STORE_PENDING, prefix, sizeof prefix);
         zc_store_del_prefix (self->store, ZC_STORE_SEEN, prefix, sizeof prefix);
+        char *hosts = zsys_sprintf ("%s%s/", ZC_RECORD_HOSTS_KEY_PREFIX, self->id);
+        assert (hosts);
+        zc_store_del_prefix (self->store, ZC_STORE_META, hosts, strlen (hosts));
+        zstr_free (&hosts);
     }
     self->spilling = false;
     self->spilled = 0;
@@ -1308,6 +1356,7 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     zc_frontier_destroy (&self->frontier);
     zc_seen_destroy (&self->seen);
     zhashx_destroy (&self->host_pages);
+    zhashx_destroy (&self->host_pages_dirty);
     zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
 }

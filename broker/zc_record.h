@@ -3,6 +3,8 @@
 
     Keys (big-endian numbers, so LMDB's byte order is numeric order):
         META     "crawl/" + crawl id            -> crawl record
+                 "hosts/" + crawl id + "/" + host key -> URLs admitted for the host
+                                                   (only with max_pages_per_host)
         PENDING  crawl no (u32) + seq (u64)     -> pending URL record
         SEEN     crawl no (u32) + fingerprint   -> "" (the seen set)
 
@@ -22,8 +24,10 @@
 #include <stdint.h>
 
 #define ZC_RECORD_CRAWL_KEY_PREFIX "crawl/"
-#define ZC_RECORD_NUMBERED_KEY 12 //  crawl no + seq / fingerprint
-#define ZC_RECORD_PREFIX_KEY 4    //  crawl no
+#define ZC_RECORD_HOSTS_KEY_PREFIX "hosts/" //  + crawl id + "/" + host key -> u64 (BE)
+#define ZC_RECORD_PAUSED (1u << 8)          //  in a crawl record's state: paused by the operator
+#define ZC_RECORD_NUMBERED_KEY 12           //  crawl no + seq / fingerprint
+#define ZC_RECORD_PREFIX_KEY 4              //  crawl no
 
 //  One admitted URL without an outcome (strings borrowed).
 typedef struct {

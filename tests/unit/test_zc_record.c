@@ -399,6 +399,39 @@ test_seen_in_store (void **state)
     assert_int_equal (s_lines (fixture->items), 4);
 }
 
+static void
+test_pause_and_host_limit_survive (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    const char *seeds[] = {"http://127.0.0.1:1/"};
+    zc_submit_t submit = {
+        .seeds = seeds,
+        .seed_count = 1,
+        .output = fixture->items,
+        .errors = "",
+        .opts = {
+            .impolite = true, .ignore_robots = true, .max_depth = -1, .max_pages_per_host = 3}};
+    zc_crawl_durable_t durable = {.store = fixture->store, .crawl_no = 1};
+    char *error = NULL;
+    zc_crawl_t *crawl = zc_crawl_new ("c1", &submit, "", &durable, zc_now_ms (), &error);
+    assert_non_null (crawl);
+    char url[256];
+    s_complete_next (crawl, url, sizeof url);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/a", 1), ZC_CRAWL_ADMITTED);
+    s_complete_next (crawl, url, sizeof url); //  2 of 3 done: only their count says so
+    zc_crawl_pause (crawl, NULL);
+    s_commit (fixture, crawl);
+    zc_crawl_destroy (&crawl);
+
+    crawl = s_restore (fixture, 0);
+    assert_non_null (crawl);
+    assert_true (zc_crawl_paused (crawl));
+    zc_crawl_resume (crawl);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/b", 1), ZC_CRAWL_ADMITTED);
+    assert_int_equal (zc_crawl_admit (crawl, "http://127.0.0.1:1/c", 1), ZC_CRAWL_HOST_LIMIT);
+    zc_crawl_destroy (&crawl);
+}
+
 int
 main (void)
 {
@@ -410,6 +443,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_spill_to_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restore_with_budget, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_seen_in_store, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pause_and_host_limit_survive, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
