@@ -24,6 +24,10 @@
 
     The SUBMIT message is freed after zc_crawl_new: every option array a
     job or the scope needs later is deep-copied (s_copy_opts).
+
+    What the crawl admits and writes is remembered by its journal
+    (zc_journal: seen set, per-host counts, and for a durable crawl the
+    store records and the URLs queued in the store only).
 */
 #include "zc_crawl.h"
 
@@ -32,9 +36,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "zc_journal.h"
 #include "zc_robots_cache.h"
 #include "zc_scope.h"
-#include "zc_seen.h"
 #include "zc_url.h"
 #include "zc_util.h"
 
@@ -58,16 +62,14 @@ typedef struct {
 struct zc_crawl {
     char *id; //  owned
     zc_crawl_state_t state;
-    zc_crawl_opts_t opts;       //  defaults applied; user_agent points to USER_AGENT
-    char *user_agent;           //  owned
-    char *output;               //  owned: items path
-    char *errors;               //  owned: errors path
-    zc_scope_t *scope;          //  owned
-    zhashx_t *host_pages;       //  owned: host key -> URLs admitted (uintptr_t >= 1)
-    zhashx_t *host_pages_dirty; //  owned: host keys whose count changed since the checkpoint
+    zc_crawl_opts_t opts;  //  defaults applied; user_agent points to USER_AGENT
+    char *user_agent;      //  owned
+    char *output;          //  owned: items path
+    char *errors;          //  owned: errors path
+    zc_scope_t *scope;     //  owned
+    zc_journal_t *journal; //  owned: seen set, host counts, store records
     uint64_t dropped[ZC_SCOPE_SEGMENT_REPEATS + 1]; //  out-of-scope URLs per verdict
     zc_frontier_t *frontier;                        //  owned; NULL once done or stopped
-    zc_seen_t *seen;                                //  owned; NULL once done or stopped
     zc_sink_t *sink;                                //  owned; NULL once done or stopped
     uint64_t admitted;                              //  URLs ever admitted, seeds included
     zc_robots_cache_t *robots;                      //  owned; NULL once done or stopped
@@ -86,18 +88,9 @@ struct zc_crawl {
     bool paused;
     char *error;            //  owned: why it is paused (disk trouble), NULL if none
     uint64_t next_seq;      //  admission numbers: the last one given
-    zc_store_t *store;      //  borrowed; NULL = memory only
-    uint32_t crawl_no;      //  store key prefix
-    size_t memory_urls;     //  in-memory queue budget (0 = none)
-    bool spilling;          //  URLs from SPILL_FROM on are in the store only
-    uint64_t spill_from;    //  first admission number not in RAM
-    uint64_t spilled;       //  URLs in the store only
     uint64_t items_offset;  //  output bytes made durable by the last checkpoint
     uint64_t errors_offset; //
     void *submit;           //  owned: SUBMIT's first frame (the crawl's options), durable only
-    bool dirty;             //  output or store records changed since the last checkpoint
-    size_t seen_budget;     //  RAM for the seen set (0 = no limit)
-    bool seen_in_store;     //  the RAM seen set holds only recent URLs: ask the store too
     size_t submit_size;
 };
 
@@ -230,70 +223,12 @@ s_paths (zc_crawl_t *self, const zc_submit_t *submit, const char *output_dir)
 static zc_crawl_admit_t s_admit (zc_crawl_t *self, const char *url, uint32_t depth,
                                  bool check_scope);
 
-//  --------------------------------------------------------------------------
-//  Store operations of a durable crawl (no-ops for a memory-only one)
-
-static void
-s_store_pending (zc_crawl_t *self, uint64_t seq, const char *url, const char *origin,
-                 uint32_t depth, uint32_t attempt, uint32_t redirects)
-{
-    if (!self->store || seq == 0)
-        return;
-    zc_record_pending_t record = {
-        .url = url, .origin = origin, .depth = depth, .attempt = attempt, .redirects = redirects};
-    size_t size;
-    void *value = zc_record_pending_encode (&record, &size);
-    uint8_t key[ZC_RECORD_NUMBERED_KEY];
-    zc_record_numbered_key (key, self->crawl_no, seq);
-    zc_store_put (self->store, ZC_STORE_PENDING, key, sizeof key, value, size);
-    free (value);
-    self->dirty = true;
-}
-
-static void
-s_store_done (zc_crawl_t *self, uint64_t seq)
-{
-    if (!self->store || seq == 0)
-        return;
-    uint8_t key[ZC_RECORD_NUMBERED_KEY];
-    zc_record_numbered_key (key, self->crawl_no, seq);
-    zc_store_del (self->store, ZC_STORE_PENDING, key, sizeof key);
-    self->dirty = true; //  (every line written is the end of a pending record)
-}
-
-//  Whether FP was admitted: in RAM, or (past the seen budget) in the
-//  store's last commit. A store error counts as seen: better to miss a URL
-//  than to fetch one twice.
-static bool
-s_seen_has (zc_crawl_t *self, uint64_t fp)
-{
-    if (zc_seen_contains (self->seen, fp))
-        return true;
-    if (!self->seen_in_store)
-        return false;
-    uint8_t key[ZC_RECORD_NUMBERED_KEY];
-    zc_record_numbered_key (key, self->crawl_no, fp);
-    return zc_store_contains (self->store, ZC_STORE_SEEN, key, sizeof key) != 0;
-}
-
-static void
-s_seen_add (zc_crawl_t *self, uint64_t fp)
-{
-    if (zc_seen_add (self->seen, fp) != 1 || !self->store)
-        return;
-    uint8_t key[ZC_RECORD_NUMBERED_KEY];
-    zc_record_numbered_key (key, self->crawl_no, fp);
-    zc_store_put (self->store, ZC_STORE_SEEN, key, sizeof key, "", 0);
-}
-
-//  Queues the crawl record (state, counters, durable output offsets).
+//  Queues the crawl record (state, counters, durable output offsets) and
+//  the per-host counts that changed (no-op for a memory-only crawl).
 static void
 s_store_record (zc_crawl_t *self)
 {
-    if (!self->store)
-        return;
-    zc_record_crawl_t record = {.crawl_no = self->crawl_no,
-                                .state = (uint32_t)self->state |
+    zc_record_crawl_t record = {.state = (uint32_t)self->state |
                                          (self->paused && !self->error ? ZC_RECORD_PAUSED : 0),
                                 .started_ms = self->started_ms,
                                 .elapsed_ms = self->elapsed_ms,
@@ -307,63 +242,9 @@ s_store_record (zc_crawl_t *self)
                                 .errors = self->errors,
                                 .submit = self->submit,
                                 .submit_size = self->submit_size};
-    size_t size;
-    void *value = zc_record_crawl_encode (&record, &size);
-    char *key = zsys_sprintf ("%s%s", ZC_RECORD_CRAWL_KEY_PREFIX, self->id);
-    assert (key);
-    zc_store_put (self->store, ZC_STORE_META, key, strlen (key), value, size);
-    zstr_free (&key);
-    free (value);
-    //  The per-host admission counts (max_pages_per_host) that changed
-    for (void *count = zhashx_first (self->host_pages_dirty); count;
-         count = zhashx_next (self->host_pages_dirty)) {
-        const char *host_key = (const char *)zhashx_cursor (self->host_pages_dirty);
-        char *host = zsys_sprintf ("%s%s/%s", ZC_RECORD_HOSTS_KEY_PREFIX, self->id, host_key);
-        assert (host);
-        uint8_t admitted[8];
-        zc_store_put_u64 (admitted,
-                          (uint64_t)(uintptr_t)zhashx_lookup (self->host_pages, host_key));
-        if (strlen (host) <= ZC_STORE_MAX_KEY)
-            zc_store_put (self->store, ZC_STORE_META, host, strlen (host), admitted,
-                          sizeof admitted);
-        zstr_free (&host);
-    }
-    zhashx_purge (self->host_pages_dirty);
+    zc_journal_put_crawl (self->journal, &record);
 }
 
-//  zc_store_each callback: one per-host admission count back into RAM.
-static int
-s_load_host_pages (const void *key, size_t key_size, const void *value, size_t value_size,
-                   void *arg)
-{
-    zc_crawl_t *self = (zc_crawl_t *)arg;
-    size_t prefix = strlen (ZC_RECORD_HOSTS_KEY_PREFIX) + strlen (self->id) + 1;
-    if (key_size <= prefix || value_size != 8)
-        return 0;
-    char *host_key = zc_strndup ((const char *)key + prefix, key_size - prefix);
-    uint64_t admitted = zc_store_get_u64 ((const uint8_t *)value);
-    zhashx_update (self->host_pages, host_key, (void *)(uintptr_t)admitted);
-    free (host_key);
-    return 0;
-}
-
-//  Queues URL (admitted as SEQ) in RAM, or only in the store once the RAM
-//  budget is used up. Spilled URLs keep admission order: once one is in
-//  the store only, every later one is too until zc_crawl_refill catches up.
-static void
-s_enqueue (zc_crawl_t *self, const zc_frontier_entry_t *entry)
-{
-    if (self->store && self->memory_urls > 0 &&
-        (self->spilling || zc_frontier_queued (self->frontier) >= self->memory_urls)) {
-        if (!self->spilling) {
-            self->spilling = true;
-            self->spill_from = entry->seq;
-        }
-        self->spilled++;
-        return;
-    }
-    zc_frontier_push_item (self->frontier, entry, false);
-}
 static void s_retries_clear (zc_crawl_t *self);
 static void s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms);
 
@@ -404,12 +285,14 @@ s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *d
     zc_crawl_t *self = (zc_crawl_t *)zmalloc (sizeof (zc_crawl_t));
     self->id = zc_strdup (id);
     self->started_ms = now_ms;
-    if (durable && durable->store) {
-        self->store = durable->store;
-        self->crawl_no = durable->crawl_no;
-        self->memory_urls = durable->memory_urls;
-        self->seen_budget = durable->seen_bytes;
+    zc_journal_config_t journal_config = {.crawl_id = id};
+    if (durable) {
+        journal_config.store = durable->store;
+        journal_config.crawl_no = durable->crawl_no;
+        journal_config.memory_urls = durable->memory_urls;
+        journal_config.seen_bytes = durable->seen_bytes;
     }
+    self->journal = zc_journal_new (&journal_config);
     self->opts = submit->opts;
     s_apply_defaults (&self->opts);
     self->user_agent =
@@ -421,9 +304,6 @@ s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *d
                                               .cache_ms = self->opts.robots_cache_ms,
                                               .max_attempts = self->opts.max_attempts};
     self->robots = zc_robots_cache_new (&robots_config);
-    self->host_pages = zhashx_new ();
-    self->host_pages_dirty = zhashx_new ();
-    self->seen = zc_seen_new ();
     zc_frontier_config_t frontier_config = {.host_concurrency = self->opts.host_concurrency,
                                             .host_delay_ms =
                                                 s_spacing_ms (self->opts.host_delay_ms)};
@@ -486,8 +366,8 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
     //  of what was there: its offsets start at the current sizes
     self->sink = zc_sink_open_at (self->output, self->errors, self->id, UINT64_MAX, UINT64_MAX,
                                   reason, sizeof reason);
-    if (!self->sink ||
-        (self->store && zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset))) {
+    if (!self->sink || (zc_journal_durable (self->journal) &&
+                        zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset))) {
         *error = self->sink
                      ? zsys_sprintf ("cannot sync output '%s': %s", self->output, strerror (errno))
                      : zc_strdup (reason);
@@ -495,7 +375,7 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
         return NULL;
     }
     zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
-    if (self->store)
+    if (zc_journal_durable (self->journal))
         s_keep_submit (self, submit);
     //  Seeds are fetched even if the scope rules would drop them (the
     //  operator named them); the rules apply to what they lead to
@@ -511,61 +391,6 @@ zc_crawl_new (const char *id, const zc_submit_t *submit, const char *output_dir,
     }
     s_store_record (self);
     return self;
-}
-
-//  zc_store_each callback: counts a SEEN record into the seen set.
-static int
-s_load_seen (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
-{
-    (void)value;
-    (void)value_size;
-    zc_crawl_t *self = (zc_crawl_t *)arg;
-    (void)zc_seen_add (self->seen, zc_record_key_number (key, key_size));
-    return 0;
-}
-
-typedef struct {
-    zc_crawl_t *crawl;
-    uint64_t wanted; //  URLs to move into RAM
-    uint64_t loaded;
-    uint64_t skipped; //  unusable records (logged)
-    uint64_t beyond;  //  records past WANTED (counted, not loaded)
-    uint64_t first_beyond;
-    bool count_all; //  go on counting past WANTED (else stop there)
-} s_load_t;
-
-//  zc_store_each callback: queues a PENDING record in RAM until WANTED
-//  are loaded, then only counts.
-static int
-s_load_pending (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
-{
-    s_load_t *load = (s_load_t *)arg;
-    zc_crawl_t *self = load->crawl;
-    uint64_t seq = zc_record_key_number (key, key_size);
-    if (load->loaded >= load->wanted) {
-        if (load->beyond++ == 0)
-            load->first_beyond = seq;
-        return load->count_all ? 0 : 1;
-    }
-    zc_record_pending_t record;
-    char host_key[ZC_CRAWL_HOST_KEY_MAX];
-    if (seq == 0 || zc_record_pending_decode (value, value_size, &record) != 0 ||
-        zc_url_host_key (record.url, host_key, sizeof host_key) != 0) {
-        if (load->skipped++ == 0)
-            zsys_error ("zc_broker: crawl %s: unusable pending record %" PRIu64 " in the store",
-                        self->id, seq);
-        return 0;
-    }
-    zc_frontier_entry_t entry = {.url = (char *)record.url,
-                                 .host_key = host_key,
-                                 .depth = record.depth,
-                                 .attempt = record.attempt ? record.attempt : 1,
-                                 .redirects = record.redirects,
-                                 .origin = (char *)record.origin,
-                                 .seq = seq};
-    zc_frontier_push_item (self->frontier, &entry, false);
-    load->loaded++;
-    return 0;
 }
 
 zc_crawl_t *
@@ -584,8 +409,12 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
         *error = zsys_sprintf ("crawl %s: its stored options are unreadable", id);
         return NULL;
     }
+    bool paused = (record->state & ZC_RECORD_PAUSED) != 0;
+    uint32_t state = record->state & ~(uint32_t)ZC_RECORD_PAUSED;
     zc_crawl_durable_t own = *durable;
     own.crawl_no = record->crawl_no;
+    if (state != ZC_CRAWL_RUNNING)
+        own.store = NULL; //  finished: nothing more to write
     zc_crawl_t *self = s_create (id, &msg->submit, &own, now_ms, error);
     if (self)
         s_keep_submit (self, &msg->submit);
@@ -602,12 +431,9 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
     self->failed = record->failed;
     self->admitted = record->admitted;
     self->next_seq = record->next_seq;
-    bool paused = (record->state & ZC_RECORD_PAUSED) != 0;
-    uint32_t state = record->state & ~(uint32_t)ZC_RECORD_PAUSED;
     if (state != ZC_CRAWL_RUNNING) {
         //  Finished: only its counters matter (for STATUS)
         self->state = state == ZC_CRAWL_DONE ? ZC_CRAWL_DONE : ZC_CRAWL_STOPPED;
-        self->store = NULL; //  nothing more to write
         s_finish (self, self->state, self->started_ms + self->elapsed_ms);
         return self;
     }
@@ -620,38 +446,18 @@ zc_crawl_restore (const char *id, const zc_record_crawl_t *record,
         return NULL;
     }
     zc_sink_set_rules (self->sink, self->opts.rules, self->opts.rule_count);
-    uint8_t prefix[ZC_RECORD_PREFIX_KEY];
-    zc_record_prefix_key (prefix, self->crawl_no);
-    s_load_t load = {.crawl = self,
-                     .wanted = self->memory_urls ? self->memory_urls : UINT64_MAX,
-                     .count_all = true};
-    //  With a RAM budget the seen set stays in the store (loading it could
-    //  take more RAM than the budget)
-    self->seen_in_store = self->seen_budget > 0;
-    if ((!self->seen_in_store && zc_store_each (self->store, ZC_STORE_SEEN, prefix, sizeof prefix,
-                                                NULL, 0, s_load_seen, self) < 0) ||
-        zc_store_each (self->store, ZC_STORE_PENDING, prefix, sizeof prefix, NULL, 0,
-                       s_load_pending, &load) < 0) {
+    uint64_t pending, in_ram;
+    if (zc_journal_restore (self->journal, self->frontier, self->opts.max_pages_per_host > 0,
+                            &pending, &in_ram) != 0) {
         *error = zsys_sprintf ("crawl %s: cannot read its state from the store", id);
         zc_crawl_destroy (&self);
         return NULL;
     }
-    char *hosts = zsys_sprintf ("%s%s/", ZC_RECORD_HOSTS_KEY_PREFIX, id);
-    assert (hosts);
-    if (self->opts.max_pages_per_host > 0)
-        (void)zc_store_each (self->store, ZC_STORE_META, hosts, strlen (hosts), NULL, 0,
-                             s_load_host_pages, self);
-    zstr_free (&hosts);
     self->paused = paused; //  by the operator: it stays paused
-    if (load.beyond > 0) {
-        self->spilling = true;
-        self->spill_from = load.first_beyond;
-        self->spilled = load.beyond;
-    }
-    zsys_info (
-        "zc_broker: crawl %s resumed: %" PRIu64 " pages and %" PRIu64 " errors written, %" PRIu64
-        " URLs admitted, %" PRIu64 " pending (%" PRIu64 " in RAM)",
-        id, self->pages, self->failed, self->admitted, load.loaded + load.beyond, load.loaded);
+    zsys_info ("zc_broker: crawl %s resumed: %" PRIu64 " pages and %" PRIu64
+               " errors written, %" PRIu64 " URLs admitted, %" PRIu64 " pending (%" PRIu64
+               " in RAM)",
+               id, self->pages, self->failed, self->admitted, pending, in_ram);
     return self;
 }
 
@@ -661,7 +467,8 @@ zc_crawl_checkpoint (zc_crawl_t *self, char **error)
     assert (self);
     assert (error);
     *error = NULL;
-    if (!self->store || self->state != ZC_CRAWL_RUNNING || !self->sink || !self->dirty)
+    if (!zc_journal_durable (self->journal) || self->state != ZC_CRAWL_RUNNING || !self->sink ||
+        !zc_journal_dirty (self->journal))
         return 0;
     if (zc_sink_sync (self->sink, &self->items_offset, &self->errors_offset) != 0) {
         *error = zsys_sprintf ("cannot write the output of crawl %s (%s): %s", self->id,
@@ -669,7 +476,7 @@ zc_crawl_checkpoint (zc_crawl_t *self, char **error)
         return -1;
     }
     s_store_record (self);
-    self->dirty = false;
+    zc_journal_clean (self->journal);
     return 0;
 }
 
@@ -677,44 +484,16 @@ size_t
 zc_crawl_committed (zc_crawl_t *self)
 {
     assert (self);
-    if (!self->store || self->state != ZC_CRAWL_RUNNING)
+    if (self->state != ZC_CRAWL_RUNNING)
         return 0;
-    if (self->seen_budget > 0 && zc_seen_bytes (self->seen) > self->seen_budget) {
-        //  Every fingerprint in RAM is committed: the store answers for them
-        zc_seen_destroy (&self->seen);
-        self->seen = zc_seen_new ();
-        self->seen_in_store = true;
-    }
-    if (!self->spilling)
-        return 0;
-    size_t queued = zc_frontier_queued (self->frontier);
-    if (queued >= self->memory_urls / 2)
-        return 0;
-    uint8_t prefix[ZC_RECORD_PREFIX_KEY];
-    uint8_t from[ZC_RECORD_NUMBERED_KEY];
-    zc_record_prefix_key (prefix, self->crawl_no);
-    zc_record_numbered_key (from, self->crawl_no, self->spill_from);
-    s_load_t load = {.crawl = self, .wanted = self->memory_urls - queued};
-    int64_t visited = zc_store_each (self->store, ZC_STORE_PENDING, prefix, sizeof prefix, from,
-                                     sizeof from, s_load_pending, &load);
-    if (visited < 0)
-        return 0;
-    uint64_t moved = load.loaded + load.skipped;
-    if (load.beyond == 0) {
-        self->spilling = false; //  the store has no URL beyond RAM any more
-        self->spilled = 0;
-    } else {
-        self->spill_from = load.first_beyond;
-        self->spilled = self->spilled > moved ? self->spilled - moved : 1;
-    }
-    return (size_t)load.loaded;
+    return zc_journal_committed (self->journal, self->frontier);
 }
 
 uint32_t
 zc_crawl_number (zc_crawl_t *self)
 {
     assert (self);
-    return self->store ? self->crawl_no : 0;
+    return zc_journal_number (self->journal);
 }
 
 void
@@ -726,7 +505,7 @@ zc_crawl_pause (zc_crawl_t *self, const char *error)
     self->paused = true;
     free (self->error);
     self->error = error ? zc_strdup (error) : NULL;
-    self->dirty = true; //  an operator's pause is part of the record
+    zc_journal_touch (self->journal); //  an operator's pause is part of the record
 }
 
 void
@@ -738,7 +517,7 @@ zc_crawl_resume (zc_crawl_t *self)
     self->paused = false;
     free (self->error);
     self->error = NULL;
-    self->dirty = true;
+    zc_journal_touch (self->journal);
 }
 
 bool
@@ -757,10 +536,8 @@ zc_crawl_destroy (zc_crawl_t **self_p)
         return;
     zc_sink_destroy (&self->sink);
     zc_frontier_destroy (&self->frontier);
-    zc_seen_destroy (&self->seen);
+    zc_journal_destroy (&self->journal);
     zc_scope_destroy (&self->scope);
-    zhashx_destroy (&self->host_pages);
-    zhashx_destroy (&self->host_pages_dirty);
     zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
     for (size_t i = 0; i < self->string_count; i++)
@@ -836,24 +613,21 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
         return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
     }
     uint64_t fp = zc_url_fingerprint (url);
-    if (s_seen_has (self, fp))
+    if (zc_journal_seen (self->journal, fp))
         return ZC_CRAWL_SEEN;
     if (self->opts.max_pages > 0 && self->admitted >= self->opts.max_pages)
         return ZC_CRAWL_LIMIT;
     if (self->opts.max_pages_per_host > 0) {
-        uintptr_t host_pages = (uintptr_t)zhashx_lookup (self->host_pages, host_key);
-        if (host_pages >= self->opts.max_pages_per_host)
+        if (zc_journal_host_pages (self->journal, host_key) >= self->opts.max_pages_per_host)
             return ZC_CRAWL_HOST_LIMIT;
-        zhashx_update (self->host_pages, host_key, (void *)(host_pages + 1));
-        if (self->store)
-            zhashx_update (self->host_pages_dirty, host_key, (void *)1);
+        zc_journal_host_pages_add (self->journal, host_key);
     }
-    s_seen_add (self, fp);
+    zc_journal_seen_add (self->journal, fp);
     uint64_t seq = ++self->next_seq;
-    s_store_pending (self, seq, url, NULL, depth, 1, 0);
+    zc_journal_pending (self->journal, seq, url, NULL, depth, 1, 0);
     zc_frontier_entry_t entry = {
         .url = (char *)url, .host_key = host_key, .depth = depth, .attempt = 1, .seq = seq};
-    s_enqueue (self, &entry);
+    zc_journal_enqueue (self->journal, self->frontier, &entry);
     self->admitted++;
     return ZC_CRAWL_ADMITTED;
 }
@@ -884,10 +658,10 @@ zc_crawl_continue (zc_crawl_t *self, const char *url, const char *origin, uint32
         return ZC_CRAWL_SCOPE;
     }
     uint64_t fp = zc_url_fingerprint (url);
-    if (s_seen_has (self, fp))
+    if (zc_journal_seen (self->journal, fp))
         return ZC_CRAWL_SEEN;
-    s_seen_add (self, fp);
-    s_store_pending (self, seq, url, origin, depth, 1, redirects);
+    zc_journal_seen_add (self->journal, fp);
+    zc_journal_pending (self->journal, seq, url, origin, depth, 1, redirects);
     zc_frontier_entry_t entry = {.url = (char *)url,
                                  .host_key = host_key,
                                  .depth = depth,
@@ -908,7 +682,7 @@ zc_crawl_mark_seen (zc_crawl_t *self, const char *url)
     zc_url_status_t status;
     char *canonical = zc_url_canonical (url, &status);
     if (canonical)
-        s_seen_add (self, zc_url_fingerprint (canonical));
+        zc_journal_seen_add (self->journal, zc_url_fingerprint (canonical));
     free (canonical);
 }
 
@@ -1191,8 +965,8 @@ zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms)
     s_retry_push (self, ZC_JOB_PAGE, job->url, job->host_key, job->depth, job->attempt,
                   job->redirects, job->origin, job->seq, due_ms);
     //  The attempt number survives a restart
-    s_store_pending (self, job->seq, job->url, job->origin, job->depth, job->attempt,
-                     job->redirects);
+    zc_journal_pending (self->journal, job->seq, job->url, job->origin, job->depth, job->attempt,
+                        job->redirects);
 }
 
 void
@@ -1302,7 +1076,7 @@ zc_crawl_write_item (zc_crawl_t *self, uint64_t seq, const zc_result_t *result)
         return;
     if (zc_sink_write_item (self->sink, result) == 0)
         self->pages++;
-    s_store_done (self, seq);
+    zc_journal_done (self->journal, seq);
 }
 
 void
@@ -1313,7 +1087,7 @@ zc_crawl_write_error (zc_crawl_t *self, uint64_t seq, const zc_sink_error_t *err
         return;
     if (zc_sink_write_error (self->sink, error) == 0)
         self->failed++;
-    s_store_done (self, seq);
+    zc_journal_done (self->journal, seq);
 }
 
 int
@@ -1331,7 +1105,7 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
     self->elapsed_ms = now_ms - self->started_ms;
     self->in_flight = 0;
     self->paused = false;
-    if (self->store) {
+    if (zc_journal_durable (self->journal)) {
         //  The final record: if the output cannot be synced the commit
         //  must not happen either (the broker's next checkpoint of a
         //  running crawl would not cover this one), so it is logged and
@@ -1341,22 +1115,10 @@ s_finish (zc_crawl_t *self, zc_crawl_state_t state, int64_t now_ms)
             zsys_error ("zc_broker: crawl %s: cannot sync its output: %s", self->id,
                         strerror (errno));
         s_store_record (self);
-        uint8_t prefix[ZC_RECORD_PREFIX_KEY];
-        zc_record_prefix_key (prefix, self->crawl_no);
-        zc_store_del_prefix (self->store, ZC_STORE_PENDING, prefix, sizeof prefix);
-        zc_store_del_prefix (self->store, ZC_STORE_SEEN, prefix, sizeof prefix);
-        char *hosts = zsys_sprintf ("%s%s/", ZC_RECORD_HOSTS_KEY_PREFIX, self->id);
-        assert (hosts);
-        zc_store_del_prefix (self->store, ZC_STORE_META, hosts, strlen (hosts));
-        zstr_free (&hosts);
     }
-    self->spilling = false;
-    self->spilled = 0;
+    zc_journal_finish (self->journal);
     zc_sink_destroy (&self->sink); //  flushes and closes
     zc_frontier_destroy (&self->frontier);
-    zc_seen_destroy (&self->seen);
-    zhashx_destroy (&self->host_pages);
-    zhashx_destroy (&self->host_pages_dirty);
     zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
 }
@@ -1384,7 +1146,8 @@ zc_crawl_check_done (zc_crawl_t *self, int64_t now_ms)
 {
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING || self->in_flight > 0 ||
-        zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0 || self->spilled > 0)
+        zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0 ||
+        zc_journal_spilled (self->journal) > 0)
         return false;
     s_finish (self, ZC_CRAWL_DONE, now_ms);
     char dropped[256];
@@ -1402,7 +1165,8 @@ zc_crawl_stop (zc_crawl_t *self, int64_t now_ms)
     assert (self);
     if (self->state != ZC_CRAWL_RUNNING)
         return;
-    uint64_t dropped = zc_frontier_queued (self->frontier) + self->retry_count + self->spilled;
+    uint64_t dropped = zc_frontier_queued (self->frontier) + self->retry_count +
+                       zc_journal_spilled (self->journal);
     s_finish (self, ZC_CRAWL_STOPPED, now_ms);
     zsys_info ("zc_broker: crawl %s stopped: %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
                " URLs dropped",
@@ -1423,8 +1187,9 @@ zc_crawl_status (zc_crawl_t *self, int64_t now_ms, zc_crawl_status_t *status)
         .errors = self->errors,
         .pages = self->pages,
         .failed = self->failed,
-        .queued =
-            running ? zc_frontier_queued (self->frontier) + self->retry_count + self->spilled : 0,
+        .queued = running ? zc_frontier_queued (self->frontier) + self->retry_count +
+                                zc_journal_spilled (self->journal)
+                          : 0,
         .in_flight = self->in_flight,
         .started_ms = (uint64_t)self->started_ms,
         .elapsed_ms = (uint64_t)(running ? now_ms - self->started_ms : self->elapsed_ms),
