@@ -230,13 +230,13 @@ s_handle_hello (zc_broker_self_t *self, zframe_t *routing_id, const char *key,
     s_send_parsers (self, fetcher ? node : NULL);
 }
 
-static int
+static void
 s_handle_jobs_message (zc_broker_self_t *self, zmsg_t *zmsg)
 {
     zframe_t *routing_id = zmsg_pop (zmsg);
     if (!routing_id) {
         zmsg_destroy (&zmsg);
-        return 0;
+        return;
     }
     char *key = zframe_strhex (routing_id);
     zc_msg_decode_status_t status;
@@ -311,20 +311,24 @@ s_handle_jobs_message (zc_broker_self_t *self, zmsg_t *zmsg)
     zc_msg_destroy (&msg);
     zstr_free (&key);
     zframe_destroy (&routing_id);
-    return 0;
+}
+
+void
+zc_broker_read_batch (zc_broker_self_t *self, zsock_t *reader, zc_broker_message_fn *handle)
+{
+    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
+        zmsg_t *zmsg = zmsg_recv (reader);
+        if (!zmsg)
+            break;
+        handle (self, zmsg);
+    }
 }
 
 static int
 s_handle_jobs (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    zc_broker_self_t *self = (zc_broker_self_t *)arg;
-    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
-        zmsg_t *zmsg = zmsg_recv (reader);
-        if (!zmsg)
-            break;
-        s_handle_jobs_message (self, zmsg);
-    }
+    zc_broker_read_batch ((zc_broker_self_t *)arg, reader, s_handle_jobs_message);
     return 0;
 }
 

@@ -162,41 +162,41 @@ s_handle_pause (zc_broker_self_t *self, zframe_t *routing_id, const char *id, bo
         zc_broker_dispatch (self);
 }
 
+static void
+s_handle_control_message (zc_broker_self_t *self, zmsg_t *zmsg)
+{
+    zframe_t *routing_id = zmsg_pop (zmsg);
+    if (!routing_id) {
+        zmsg_destroy (&zmsg);
+        return;
+    }
+    zc_msg_decode_status_t status;
+    zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+    if (!msg) {
+        zc_broker_count_decode_error (self, "control", zc_msg_decode_status_str (status));
+        s_reply_error (self, routing_id, zc_msg_decode_status_str (status));
+    } else if (msg->type == ZC_MSG_SUBMIT)
+        s_handle_submit (self, routing_id, &msg->submit);
+    else if (msg->type == ZC_MSG_STATUS)
+        s_handle_status (self, routing_id, &msg->status);
+    else if (msg->type == ZC_MSG_STOP)
+        s_handle_stop (self, routing_id, &msg->stop);
+    else if (msg->type == ZC_MSG_PAUSE)
+        s_handle_pause (self, routing_id, msg->pause.crawl, true);
+    else if (msg->type == ZC_MSG_RESUME)
+        s_handle_pause (self, routing_id, msg->resume.crawl, false);
+    else {
+        zc_broker_count_decode_error (self, "control", "unexpected message type");
+        s_reply_error (self, routing_id, "unexpected message type");
+    }
+    zc_msg_destroy (&msg);
+    zframe_destroy (&routing_id);
+}
+
 int
 zc_broker_handle_control (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    zc_broker_self_t *self = (zc_broker_self_t *)arg;
-    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
-        zmsg_t *zmsg = zmsg_recv (reader);
-        if (!zmsg)
-            break;
-        zframe_t *routing_id = zmsg_pop (zmsg);
-        if (!routing_id) {
-            zmsg_destroy (&zmsg);
-            continue;
-        }
-        zc_msg_decode_status_t status;
-        zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
-        if (!msg) {
-            zc_broker_count_decode_error (self, "control", zc_msg_decode_status_str (status));
-            s_reply_error (self, routing_id, zc_msg_decode_status_str (status));
-        } else if (msg->type == ZC_MSG_SUBMIT)
-            s_handle_submit (self, routing_id, &msg->submit);
-        else if (msg->type == ZC_MSG_STATUS)
-            s_handle_status (self, routing_id, &msg->status);
-        else if (msg->type == ZC_MSG_STOP)
-            s_handle_stop (self, routing_id, &msg->stop);
-        else if (msg->type == ZC_MSG_PAUSE)
-            s_handle_pause (self, routing_id, msg->pause.crawl, true);
-        else if (msg->type == ZC_MSG_RESUME)
-            s_handle_pause (self, routing_id, msg->resume.crawl, false);
-        else {
-            zc_broker_count_decode_error (self, "control", "unexpected message type");
-            s_reply_error (self, routing_id, "unexpected message type");
-        }
-        zc_msg_destroy (&msg);
-        zframe_destroy (&routing_id);
-    }
+    zc_broker_read_batch ((zc_broker_self_t *)arg, reader, s_handle_control_message);
     return 0;
 }

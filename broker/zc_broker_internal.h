@@ -93,6 +93,11 @@ void zc_broker_dispatch (zc_broker_self_t *self);
 
 //  zc_broker_outcomes.c
 
+//  Reads at most ZC_BROKER_BATCH_READS messages from READER (fairness
+//  between sockets) and passes each to HANDLE, which takes it over.
+typedef void (zc_broker_message_fn) (zc_broker_self_t *self, zmsg_t *zmsg);
+void zc_broker_read_batch (zc_broker_self_t *self, zsock_t *reader, zc_broker_message_fn *handle);
+
 //  zloop reader of the results PULL socket (RESULT from parser actors); ARG
 //  is self. Also called directly to drain it before a parser node's BYE.
 int zc_broker_handle_results (zloop_t *loop, zsock_t *reader, void *arg);

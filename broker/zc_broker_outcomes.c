@@ -252,25 +252,25 @@ zc_broker_handle_robots (zc_broker_self_t *self, const zc_robots_t *robots)
     zc_broker_dispatch (self);
 }
 
+static void
+s_handle_results_message (zc_broker_self_t *self, zmsg_t *zmsg)
+{
+    zc_msg_decode_status_t status;
+    zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
+    if (!msg)
+        zc_broker_count_decode_error (self, "results", zc_msg_decode_status_str (status));
+    else if (msg->type != ZC_MSG_RESULT)
+        zc_broker_count_decode_error (self, "results", "unexpected message type");
+    else
+        s_handle_result (self, &msg->result);
+    zc_msg_destroy (&msg);
+    zc_broker_commit_if_full (self);
+}
+
 int
 zc_broker_handle_results (zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
-    zc_broker_self_t *self = (zc_broker_self_t *)arg;
-    for (int i = 0; i < ZC_BROKER_BATCH_READS && (zsock_events (reader) & ZMQ_POLLIN); i++) {
-        zmsg_t *zmsg = zmsg_recv (reader);
-        if (!zmsg)
-            break;
-        zc_msg_decode_status_t status;
-        zc_msg_t *msg = zc_msg_decode (&zmsg, &status);
-        if (!msg)
-            zc_broker_count_decode_error (self, "results", zc_msg_decode_status_str (status));
-        else if (msg->type != ZC_MSG_RESULT)
-            zc_broker_count_decode_error (self, "results", "unexpected message type");
-        else
-            s_handle_result (self, &msg->result);
-        zc_msg_destroy (&msg);
-        zc_broker_commit_if_full (self);
-    }
+    zc_broker_read_batch ((zc_broker_self_t *)arg, reader, s_handle_results_message);
     return 0;
 }
