@@ -169,6 +169,7 @@ typedef struct {
     int port; //  main listener port, 0 if unknown
     int slow_ms;
     size_t big_bytes;
+    size_t page_bytes;           //  filler target of /p/ pages, 0 = none
     char base[S_BASE_MAX];       //  canonical "http://host:port", "" if port unknown
     char base_upper[S_BASE_MAX]; //  same with uppercase scheme and host
     char external[S_BASE_MAX];   //  external listener base, "" if unknown
@@ -195,6 +196,7 @@ typedef struct {
     int paragraphs;
     int body_words; //  words per paragraph (about)
     uint32_t price_cents;
+    size_t fill_to; //  filler paragraphs until the page is about this size, 0 = none
     size_t link_count;
     s_link_t links[S_MAX_LINKS];
 } s_doc_t;
@@ -366,6 +368,7 @@ s_doc_page (const s_site_t *site, uint32_t i, s_doc_t *doc)
     doc->paragraphs = 3 + (int)s_below (&rng, 4);
     doc->body_words = 30 + (int)s_below (&rng, 50);
     doc->price_cents = 99 + s_below (&rng, 99900);
+    doc->fill_to = site->page_bytes;
 
     bool deep = i % S_BASE_EVERY == 5;
     const char *dir = deep ? "/p/deep/" : "/p/";
@@ -499,6 +502,11 @@ s_render (const s_doc_t *doc, s_buf_t *b)
             s_buf_puts (b, "</ul>\n");
         }
     }
+    //  Filler (benchmarks' page size): words only, no links, no markup that
+    //  an extraction rule matches
+    uint64_t fill = doc->body_seed ^ 0xf111e7f111e7ULL;
+    while (doc->fill_to > 0 && b->len + 16 < doc->fill_to)
+        s_paragraph (b, &fill, 60);
     s_buf_puts (b, "</body>\n</html>\n");
 }
 
@@ -559,6 +567,7 @@ s_site_init (s_site_t *site, const zc_testsite_config_t *config, int port, int e
     site->port = port;
     site->slow_ms = config->slow_ms > 0 ? config->slow_ms : 5000;
     site->big_bytes = config->big_bytes ? config->big_bytes : 2 * 1024 * 1024;
+    site->page_bytes = config->page_bytes;
     const char *host = config->host && *config->host ? config->host : "127.0.0.1";
     bool v6 = strchr (host, ':') != NULL;
     char lower[S_BASE_MAX / 2], upper[S_BASE_MAX / 2];

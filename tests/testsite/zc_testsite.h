@@ -63,6 +63,8 @@ typedef struct {
     int slow_ms;          //  /slow.html delay (0 = 5000)
     size_t big_bytes;     //  /big.html size (0 = 2 MiB)
     const char *log_path; //  request log (NULL = none)
+    size_t page_bytes;    //  pad generated /p/ pages with filler text to about this size
+                          //  (0 = no filler; links and truth are unchanged)
 } zc_testsite_config_t;
 
 typedef struct zc_testsite zc_testsite_t;

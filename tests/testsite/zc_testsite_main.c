@@ -19,9 +19,9 @@
 #include <string.h>
 
 //  Every option takes a value.
-static const char *const s_options[] = {"--pages",         "--seed",       "--host",      "--port",
-                                        "--external-port", "--slow-ms",    "--big-bytes", "--log",
-                                        "--truth",         "--ready-file", "--write-dir"};
+static const char *const s_options[] = {
+    "--pages",     "--seed", "--host",  "--port",       "--external-port", "--slow-ms",
+    "--big-bytes", "--log",  "--truth", "--ready-file", "--page-bytes",    "--write-dir"};
 
 static void
 s_usage (FILE *out)
@@ -35,6 +35,8 @@ s_usage (FILE *out)
                   "  --external-port P   external (out-of-scope) listener port (default 0 = any)\n"
                   "  --slow-ms MS        delay of /slow.html (default 5000)\n"
                   "  --big-bytes N       size of /big.html and /big-chunked.html (default 2 MiB)\n"
+                  "  --page-bytes N      pad each generated page with filler paragraphs to about\n"
+                  "                      N bytes (default 0: no filler; links are unchanged)\n"
                   "  --log FILE          append one line per request:\n"
                   "                      LISTENER START_MS HOST METHOD URI STATUS\n"
                   "  --truth FILE        write the ground truth JSON\n"
@@ -105,6 +107,9 @@ main (int argc, char **argv)
         } else if (strcmp (arg, "--big-bytes") == 0) {
             rc = s_parse_u64 (value, 1, (uint64_t)1 << 34, &n);
             config.big_bytes = (size_t)n;
+        } else if (strcmp (arg, "--page-bytes") == 0) {
+            rc = s_parse_u64 (value, 0, (uint64_t)1 << 30, &n);
+            config.page_bytes = (size_t)n;
         } else if (strcmp (arg, "--log") == 0)
             config.log_path = value;
         else if (strcmp (arg, "--truth") == 0)
