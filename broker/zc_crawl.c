@@ -984,6 +984,16 @@ zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
         zc_frontier_defer (self->frontier, host_key, now_ms + (int64_t)retry_after_ms);
 }
 
+uint32_t
+zc_crawl_host_spacing (zc_crawl_t *self, const char *host_key)
+{
+    assert (self);
+    if (self->state != ZC_CRAWL_RUNNING)
+        return 0;
+    int64_t delay = zc_frontier_host_delay (self->frontier, host_key);
+    return delay > 0 && delay <= UINT32_MAX ? (uint32_t)delay : 0;
+}
+
 void
 zc_crawl_host_ok (zc_crawl_t *self, const char *host_key)
 {
@@ -1148,6 +1158,13 @@ zc_crawl_check_done (zc_crawl_t *self, int64_t now_ms)
     if (self->state != ZC_CRAWL_RUNNING || self->in_flight > 0 ||
         zc_frontier_queued (self->frontier) > 0 || self->retry_count > 0 ||
         zc_journal_spilled (self->journal) > 0)
+        return false;
+    //  A durable crawl is done only with its whole output on disk: if that
+    //  fails it stays running, and the broker's next commit finds the
+    //  failure and rolls it back to the last commit
+    uint64_t items_offset, errors_offset;
+    if (zc_crawl_number (self) && self->sink &&
+        zc_sink_sync (self->sink, &items_offset, &errors_offset) != 0)
         return false;
     s_finish (self, ZC_CRAWL_DONE, now_ms);
     char dropped[256];

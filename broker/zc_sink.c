@@ -36,7 +36,8 @@ struct zc_sink {
     size_t line_size;
     uint64_t item_count;
     uint64_t error_count;
-    bool write_failed; //  logged once
+    bool write_failed; //  logged once; from then on the sink vouches for nothing
+    int write_errno;   //  the first failure's errno
     bool dirs_synced;  //  the files' directory entries are durable
     char **rule_names; //  owned: distinct extraction rule names, rule order
     bool *rule_all;    //  owned: per name, true if some rule of it is `all`
@@ -166,6 +167,15 @@ int
 zc_sink_sync (zc_sink_t *self, uint64_t *items_offset, uint64_t *errors_offset)
 {
     assert (self);
+    //  After any failed write the file may hold a torn line followed by
+    //  good ones (stdio drops what a failed write left in its buffer, and
+    //  a later write can succeed once a little space is back): no offset
+    //  of this sink can be trusted any more, only a reopen cut back to the
+    //  last sync can
+    if (self->write_failed || ferror (self->items) || ferror (self->errors)) {
+        errno = self->write_errno ? self->write_errno : EIO;
+        return -1;
+    }
     if (zc_sink_flush (self) != 0)
         return -1;
     if (!self->dirs_synced) {
@@ -359,8 +369,10 @@ s_write_line (zc_sink_t *self, FILE *file, const char *path, json_t *object)
     }
     self->line[size++] = '\n';
     if (fwrite (self->line, 1, size, file) != size) {
-        if (!self->write_failed)
+        if (!self->write_failed) {
             zsys_error ("zc_sink: writing %s failed: %s", path, strerror (errno));
+            self->write_errno = errno;
+        }
         self->write_failed = true;
         return -1;
     }
@@ -515,9 +527,11 @@ zc_sink_flush (zc_sink_t *self)
     assert (self);
     int rc = 0;
     if (fflush (self->items) != 0 || fflush (self->errors) != 0) {
-        if (!self->write_failed)
+        if (!self->write_failed) {
             zsys_error ("zc_sink: flushing output of crawl %s failed: %s", self->crawl_id,
                         strerror (errno));
+            self->write_errno = errno;
+        }
         self->write_failed = true;
         rc = -1;
     }

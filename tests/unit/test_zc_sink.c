@@ -11,6 +11,10 @@
 #include <jansson.h>
 #include <string.h>
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "zc_sink.h"
 
 typedef struct {
@@ -367,6 +371,66 @@ test_iso8601 (void **state)
     assert_string_equal (buf, "2000-02-29T00:00:00.999Z");
 }
 
+//  A sink that failed a write on a full disk never vouches for an offset
+//  again, even once writes go through: the file may hold a torn line. A
+//  reopen cut back to the last good sync leaves only whole lines.
+static void
+test_full_disk (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    char mnt[300], items[340], errors[340], filler[340];
+    snprintf (mnt, sizeof mnt, "%s/mnt", fixture->dir);
+    assert_int_equal (mkdir (mnt, 0700), 0);
+    if (mount ("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+        print_message ("skipping: cannot mount a tmpfs (%s)\n", strerror (errno));
+        rmdir (mnt);
+        skip ();
+    }
+    snprintf (items, sizeof items, "%s/items.jsonl", mnt);
+    snprintf (errors, sizeof errors, "%s/errors.jsonl", mnt);
+    snprintf (filler, sizeof filler, "%s/filler", mnt);
+    //  Room to free later
+    FILE *file = fopen (filler, "w");
+    assert_non_null (file);
+    for (int i = 0; i < 64 * 1024; i++)
+        fputc ('x', file);
+    assert_int_equal (fclose (file), 0);
+
+    zc_sink_t *sink = zc_sink_new (items, errors, "c1");
+    assert_non_null (sink);
+    uint64_t good_items, good_errors, offset_items, offset_errors;
+    zc_result_t result = {.meta = {.crawl = "c1",
+                                   .url = "http://a.test/p",
+                                   .final_url = "http://a.test/p",
+                                   .status = 200,
+                                   .content_type = "text/html"},
+                          .title = "a title long enough to fill the disk in a few thousand lines"};
+    assert_int_equal (zc_sink_write_item (sink, &result), 0);
+    assert_int_equal (zc_sink_sync (sink, &good_items, &good_errors), 0);
+    //  Fill the disk: some write or flush fails
+    bool failed = false;
+    for (int i = 0; i < 100000 && !failed; i++)
+        failed = zc_sink_write_item (sink, &result) != 0 || (i % 100 == 0 && zc_sink_flush (sink));
+    assert_true (failed);
+    //  Space comes back and writes go through again: still no offset
+    assert_int_equal (unlink (filler), 0);
+    (void)zc_sink_write_item (sink, &result);
+    assert_int_equal (zc_sink_sync (sink, &offset_items, &offset_errors), -1);
+    zc_sink_destroy (&sink);
+    //  Cut back to the last good sync: whole lines only
+    char error[256];
+    sink = zc_sink_open_at (items, errors, "c1", good_items, good_errors, error, sizeof error);
+    assert_non_null (sink);
+    zc_sink_destroy (&sink);
+    json_t *lines = s_read_lines (items);
+    assert_int_equal (json_array_size (lines), 1);
+    json_decref (lines);
+    unlink (items);
+    unlink (errors);
+    assert_int_equal (umount2 (mnt, MNT_DETACH), 0);
+    rmdir (mnt);
+}
+
 int
 main (void)
 {
@@ -378,6 +442,7 @@ main (void)
         cmocka_unit_test (test_sanitize),
         cmocka_unit_test_setup_teardown (test_open_failure, s_setup, s_teardown),
         cmocka_unit_test (test_iso8601),
+        cmocka_unit_test_setup_teardown (test_full_disk, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
