@@ -111,18 +111,20 @@ s_dispatch_batch (zc_broker_self_t *self, zc_broker_node_t *node, int64_t now, s
         //  change them before the batch is sent. No robots rules: the
         //  fetcher follows no redirect, every hop is checked here
         bool page = entry.kind == ZC_JOB_PAGE;
-        jobs[count++] = (zc_job_t){.crawl = zc_crawl_id (crawl),
-                                   .id = job->id,
-                                   .kind = entry.kind,
-                                   .url = job->work.url,
-                                   .depth = job->work.depth,
-                                   .attempt = job->work.attempt,
-                                   .deadline_ms = (uint64_t)job->deadline_ms,
-                                   .opts = opts->fetch,
-                                   .redirects = job->work.redirects,
-                                   .rules = page ? opts->rules : NULL,
-                                   .rule_count = page ? opts->rule_count : 0,
-                                   .origin = job->work.origin};
+        jobs[count++] =
+            (zc_job_t){.crawl = zc_crawl_id (crawl),
+                       .id = job->id,
+                       .kind = entry.kind,
+                       .url = job->work.url,
+                       .depth = job->work.depth,
+                       .attempt = job->work.attempt,
+                       .deadline_ms = (uint64_t)job->deadline_ms,
+                       .opts = opts->fetch,
+                       .redirects = job->work.redirects,
+                       .rules = page ? opts->rules : NULL,
+                       .rule_count = page ? opts->rule_count : 0,
+                       .origin = job->work.origin,
+                       .spacing_ms = page ? zc_crawl_host_spacing (crawl, job->work.host_key) : 0};
     }
     if (count > 0) {
         zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};

@@ -194,6 +194,10 @@ void zc_crawl_retry (zc_crawl_t *self, const zc_crawl_job_t *job, int64_t due_ms
 void zc_crawl_host_failed (zc_crawl_t *self, const char *host_key, int64_t now_ms,
                            uint32_t retry_after_ms);
 
+//  The gap a fetcher keeps between request starts to HOST_KEY (job
+//  spacing_ms): the host's current effective delay, 0 if none.
+uint32_t zc_crawl_host_spacing (zc_crawl_t *self, const char *host_key);
+
 //  A response that was not a retryable failure: the host speeds back up.
 void zc_crawl_host_ok (zc_crawl_t *self, const char *host_key);
 

@@ -148,6 +148,7 @@ static const s_field_t s_job_fields[] = {
     S_OPT_SUB ("robots", S_ARRAY, zc_job_t, robots, robots_count, s_robots_rule_schema),
     S_OPT_SUB ("rules", S_ARRAY, zc_job_t, rules, rule_count, s_extract_rule_schema),
     S_OPT ("origin", S_STR, zc_job_t, origin),
+    S_OPT ("spacing_ms", S_U32, zc_job_t, spacing_ms),
 };
 S_SCHEMA (s_job_schema, zc_job_t, s_job_fields);
 

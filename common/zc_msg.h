@@ -140,9 +140,11 @@ typedef struct {
     size_t robots_count;      //  every redirect hop goes through the broker)
     zc_extract_rule_t *rules; //  extraction rules, copied into PAGE
     size_t rule_count;
-    const char *origin; //  "" or the URL whose outcome this job continues (a
-                        //  redirect target): PAGE meta.url and FETCH_FAILED.url
-                        //  are then the origin
+    const char *origin;  //  "" or the URL whose outcome this job continues (a
+                         //  redirect target): PAGE meta.url and FETCH_FAILED.url
+                         //  are then the origin
+    uint32_t spacing_ms; //  optional: least gap between request starts to this job's
+                         //  host that the fetcher keeps (0 = none)
 } zc_job_t;
 
 //  Crawl-wide options, sent in SUBMIT. Zero / empty values mean "broker

@@ -32,6 +32,7 @@ typedef struct {
     size_t robots_count;
     const zc_extract_rule_t *rules; //  job.rules
     size_t rule_count;
+    uint32_t spacing_ms; //  job.spacing_ms
     //  outcome, as observed
     int outcomes;
     zc_msg_type_t type; //  PAGE, FETCH_FAILED or ROBOTS
@@ -140,7 +141,8 @@ s_send_jobs_max (fixture_t *f, size_t max)
                               .robots_count = job->robots_count,
                               .rules = (zc_extract_rule_t *)job->rules,
                               .rule_count = job->rule_count,
-                              .origin = job->origin};
+                              .origin = job->origin,
+                              .spacing_ms = job->spacing_ms};
     }
     zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = batch, .job_count = n}};
     s_send (f, &msg);
@@ -1003,6 +1005,75 @@ test_drain_unstarted (void **state)
     zactor_destroy (&fetcher);
 }
 
+//  Request start times (ms) the site logged for URI, in log order.
+static size_t
+s_logged_starts (const char *log_path, const char *uri, int64_t *starts, size_t max)
+{
+    FILE *file = fopen (log_path, "r");
+    assert_non_null (file);
+    char line[512], listener[32], host[128], method[16], path[256];
+    long long start;
+    int status;
+    size_t n = 0;
+    while (fgets (line, sizeof line, file))
+        if (sscanf (line, "%31s %lld %127s %15s %255s %d", listener, &start, host, method, path,
+                    &status) == 6 &&
+            streq (path, uri) && n < max)
+            starts[n++] = start;
+    fclose (file);
+    return n;
+}
+
+static void
+test_host_spacing (void **state)
+{
+    fixture_t *f = *state;
+    char log_path[] = "/tmp/test_zc_fetcher_log.XXXXXX";
+    int fd = mkstemp (log_path);
+    assert_true (fd >= 0);
+    close (fd);
+    zc_testsite_config_t config = {.pages = 10,
+                                   .seed = 7,
+                                   .host = "127.0.0.1",
+                                   .slow_ms = 3000,
+                                   .big_bytes = 1024,
+                                   .log_path = log_path};
+    zc_testsite_t *site = zc_testsite_new (&config);
+    assert_non_null (site);
+    //  Four jobs of one host in one batch, a 150 ms gap asked: the server
+    //  must see them at least that far apart, although they arrive at once
+    const uint32_t gap = 150;
+    for (int i = 0; i < 4; i++) {
+        char path[32];
+        snprintf (path, sizeof path, "/p/%d.html", i + 1);
+        job_t *job = s_add_job (f, zc_testsite_url (site), path);
+        job->spacing_ms = gap;
+    }
+    s_start_fetcher (f, 8);
+    s_send_welcome (f, 42);
+    s_send_parsers (f);
+    assert_true (s_pump (f, s_cond_idle));
+    for (size_t i = 0; i < f->job_count; i++)
+        assert_int_equal (f->jobs[i].outcomes, 1);
+    zc_testsite_destroy (&site); //  the log is complete
+    int64_t starts[8];
+    size_t n = 0;
+    const char *uris[] = {"/p/1.html", "/p/2.html", "/p/3.html", "/p/4.html"};
+    for (size_t u = 0; u < 4; u++)
+        n += s_logged_starts (log_path, uris[u], starts + n, 8 - n);
+    unlink (log_path);
+    assert_int_equal (n, 4);
+    //  Sorted start times, then every gap (a few ms of clock slack)
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && starts[j] < starts[j - 1]; j--) {
+            int64_t t = starts[j];
+            starts[j] = starts[j - 1];
+            starts[j - 1] = t;
+        }
+    for (size_t i = 1; i < n; i++)
+        assert_true (starts[i] - starts[i - 1] >= (int64_t)gap - 5);
+}
+
 static void
 test_bad_start (void **state)
 {
@@ -1032,6 +1103,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_drain_deadline, s_setup, s_teardown),
         cmocka_unit_test (test_drain_unstarted),
         cmocka_unit_test (test_bad_start),
+        cmocka_unit_test_setup_teardown (test_host_spacing, s_setup, s_teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     curl_global_cleanup ();
