@@ -69,8 +69,17 @@ const config = new Configuration({ persistStorage: false, purgeOnStart: true });
 const crawler = new CheerioCrawler({
     minConcurrency: concurrency,
     maxConcurrency: concurrency,
+    // HttpCrawler's default pool options start at desiredConcurrency 10 and grow by 5%
+    // every 10 s, whatever minConcurrency says: start at the full concurrency instead
+    // (the snapshot options are HttpCrawler's own defaults, which these replace).
+    autoscaledPoolOptions: {
+        desiredConcurrency: concurrency,
+        snapshotterOptions: { eventLoopSnapshotIntervalSecs: 2, maxBlockedMillis: 100 },
+        systemStatusOptions: { maxEventLoopOverloadedRatio: 0.7 },
+    },
     maxRequestsPerMinute: Infinity,
     navigationTimeoutSecs: timeoutSecs,
+    respectRobotsTxtFile: false, // the default, stated: politeness off
     useSessionPool: false,
     persistCookiesPerSession: false,
     // Defaults kept: maxRequestRetries 3 (5xx, timeouts, network errors), redirects
