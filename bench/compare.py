@@ -16,9 +16,9 @@ hits them alike:
 
 Per run: wall seconds (process start to exit), pages/s (truth pages found /
 wall), CPU seconds per 1,000 pages (user+sys of the whole process tree: the
-RUSAGE_CHILDREN delta around the run), peak RSS (ru_maxrss from wait4 of the
-tool's main process; for zcrawl-cluster the largest of its three processes,
-their sum also reported), pages found = distinct canonical URLs of the output
+RUSAGE_CHILDREN delta around the run), peak RSS (ru_maxrss of the tool's main
+process, through GNU time, see timed(); for zcrawl-cluster the largest of its
+three processes, their sum also reported), pages found = distinct canonical URLs of the output
 that are pages of the generator's ground truth, and how many items carry all
 three fields.
 
@@ -48,6 +48,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -239,17 +240,50 @@ class Nginx:
 
 # --- running one tool once -----------------------------------------------------
 
+GNU_TIME = "/usr/bin/time"
+
+
+def timed(cmd, rss_path):
+    """CMD run under GNU time, which writes the tool's peak RSS (KiB) to
+    RSS_PATH. Needed because a child's ru_maxrss from wait4 starts at the RSS
+    of the process that forked it (Linux carries the forking process's high
+    water mark across fork/vfork and exec): this harness holds the truth and
+    the items, so wait4 here would report at least its own size. time is a
+    small process, so the tool's figure is its own."""
+    if os.access(GNU_TIME, os.X_OK):
+        return [GNU_TIME, "-f", "%M", "-o", rss_path] + cmd
+    return cmd
+
+
+def timed_rss(rss_path, fallback_kib):
+    """Peak RSS in KiB written by GNU time (last line), else FALLBACK_KIB."""
+    try:
+        with open(rss_path) as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return fallback_kib
+
+
 def run_process(cmd, out_path, cwd=None):
     """Runs CMD to completion; returns (exit code, wall s, cpu s of its tree, maxrss KiB)."""
+    rss_path = out_path + ".rss"
     cpu0 = children_cpu()
     start = time.monotonic()
     with open(out_path, "ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(timed(cmd, rss_path), stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
-    return proc.returncode, wall, children_cpu() - cpu0, usage.ru_maxrss
+    return proc.returncode, wall, children_cpu() - cpu0, timed_rss(rss_path, usage.ru_maxrss)
+
+
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def run_zcrawl_local(ctx, run_dir):
@@ -273,8 +307,8 @@ def run_zcrawl_cluster(ctx, run_dir):
 
     def spawn(label, cmd):
         with open(os.path.join(run_dir, f"{label}.log"), "ab") as out:
-            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
+            p = subprocess.Popen(timed(cmd, os.path.join(run_dir, f"{label}.rss")),
+                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         procs.append((label, p))
         return p
 
@@ -314,12 +348,17 @@ def run_zcrawl_cluster(ctx, run_dir):
             for lab, p in procs:
                 if lab != label:
                     continue
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
+                # the node is time's child (GNU time does not pass signals on)
+                for pid in child_pids(p.pid) or [p.pid]:
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
                 try:
                     _, status, usage = os.wait4(p.pid, 0)
                     p.returncode = os.waitstatus_to_exitcode(status)
-                    rss[lab] = usage.ru_maxrss / 1024
+                    rss[lab] = timed_rss(os.path.join(run_dir, f"{lab}.rss"),
+                                         usage.ru_maxrss) / 1024
                 except ChildProcessError:
                     pass
     wall = time.monotonic() - start
@@ -510,16 +549,19 @@ def libxml2_ctypes(files, seconds):
             "dom_pages_per_s_per_core": round(dom_rate, 1)}
 
 
-def measure_parse(ctx, files):
+def measure_parse(ctx, site, files):
     res = {}
     tool = find_bench_parse(ctx)
     if tool:
-        out = subprocess.run([tool, "--help"], capture_output=True, text=True, timeout=10)
-        res["zc_bench_parse"] = {"binary": tool, "note": "present; its output is recorded as "
-                                 "printed (the limit below uses the ctypes figure)"}
-        run = subprocess.run([tool, "--json"] if "--json" in out.stdout else [tool],
-                             capture_output=True, text=True, timeout=600)
-        res["zc_bench_parse"]["output"] = run.stdout.strip()[-4000:]
+        cmd = [tool, "--dir", site, "--pages", str(len(files)), "--seconds",
+               str(ctx.parse_seconds), "--json"]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        try:
+            res["zc_bench_parse"] = json.loads(run.stdout)
+        except ValueError:
+            res["zc_bench_parse"] = {"skipped": f"{tool} printed no JSON (exit "
+                                     f"{run.returncode}): {run.stderr.strip()[-300:]}"}
+        res["zc_bench_parse"]["command"] = " ".join(cmd)
     else:
         res["zc_bench_parse"] = {"skipped": "zc-bench-parse (bench/micro) not built in "
                                  f"{ctx.bin}"}
@@ -624,10 +666,16 @@ def limit_lines(result):
                    f"ctypes): SAX {fmt(parse['sax_pages_per_s_per_core'])} / DOM "
                    f"{fmt(parse['dom_pages_per_s_per_core'])} pages/s per core")
     zbp = result["parse"].get("zc_bench_parse", {})
-    out.append("zc-bench-parse: " + (zbp.get("skipped") or zbp.get("output", "").replace("\n", " ")))
+    if zbp.get("measures"):
+        ms = zbp["measures"]
+        out.append(f"zc-bench-parse ({zbp.get('pages')} pages of ~{zbp.get('mean_bytes')} bytes, "
+                   f"{zbp.get('mean_links')} links, one thread): " + ", ".join(
+                       f"{k} {fmt(v.get('pages_per_s'))} pages/s" for k, v in ms.items()))
+    else:
+        out.append("zc-bench-parse: " + str(zbp.get("skipped")))
     if lim.get("pages_per_s"):
         out.append(f"machine limit = {lim['cores']} cores / ({lim['parse_sax_us_per_page']} us SAX "
-                   f"parse + {lim['nginx_us_per_request']} us nginx) = "
+                   f"parse [{lim['parse_source']}] + {lim['nginx_us_per_request']} us nginx) = "
                    f"{fmt(lim['pages_per_s'])} pages/s")
     else:
         out.append(f"machine limit: not measured ({lim.get('skipped')})")
@@ -641,7 +689,8 @@ def write_results(result, path):
              f"Machine: {m['cores']} cores ({m['cpu']}), {m['mem_mb']} MB RAM, kernel "
              f"{m['kernel']}, load average at start {m['load_avg'][0]:.2f}. Commit "
              f"{m['commit']}, zcrawl from {result['bin']} ({result['build_type']}). "
-             f"{result['repeat']} run(s) per tool, interleaved; medians. "
+             f"{result['repeat']} run(s) per tool, interleaved"
+             + ("; medians. " if result["repeat"] > 1 else ". ")
              + ("" if not result.get("label") else result["label"] + " "),
              "",
              f"Command: `{result['command']}`", "",
@@ -651,8 +700,8 @@ def write_results(result, path):
         lines.append(f"- {tool}: skipped ({why})")
     lines.append("- pages/s = truth pages found / wall seconds (process start to exit); CPU = "
                  "user+sys of the whole process tree (RUSAGE_CHILDREN); peak RSS = ru_maxrss of "
-                 "the tool's main process (zcrawl-cluster: the largest of broker, fetcher, "
-                 "parser; their sum is in the JSON); \"3 fields\" = items with title, h1 and "
+                 "the tool's main process (through GNU time; zcrawl-cluster: the largest of "
+                 "broker, fetcher, parser; their sum is in the JSON); \"3 fields\" = items with title, h1 and "
                  "price (wget extracts nothing).")
     v = result["versions"]
     lines.append("- versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))
@@ -674,7 +723,7 @@ def main():
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--wrk-seconds", type=int, default=5)
-    ap.add_argument("--parse-seconds", type=float, default=3.0)
+    ap.add_argument("--parse-seconds", type=int, default=3)
     ap.add_argument("--nginx-workers", default="auto")
     ap.add_argument("--tmp", default=None, help="work directory's parent (default $TMPDIR)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -751,7 +800,7 @@ def main():
         log("measuring nginx alone (wrk) ...")
         nginx_res = measure_nginx(ctx, nginx, workdir, page_paths)
         log("measuring libxml2 alone ...")
-        parse_res = measure_parse(ctx, sample)
+        parse_res = measure_parse(ctx, site, sample)
 
         runs = {t: [] for t in tools}
         commands = {}
@@ -794,10 +843,16 @@ def main():
     cores = len(os.sched_getaffinity(0))
     limit = {"cores": cores}
     lx = parse_res.get("libxml2", {})
-    if "one_page" in nginx_res and lx.get("sax_pages_per_s_per_core"):
-        sax_us = 1e6 / lx["sax_pages_per_s_per_core"]
+    zbp = parse_res.get("zc_bench_parse", {})
+    sax_us, sax_source = None, None
+    if zbp.get("raw_sax_cpu_us_per_page"):
+        sax_us, sax_source = zbp["raw_sax_cpu_us_per_page"], "zc-bench-parse raw_sax (CPU)"
+    elif lx.get("sax_pages_per_s_per_core"):
+        sax_us, sax_source = 1e6 / lx["sax_pages_per_s_per_core"], "libxml2 through ctypes"
+    if "one_page" in nginx_res and sax_us:
         ng_us = nginx_res["nginx_cpu_us_per_request"]
-        limit.update({"parse_sax_us_per_page": round(sax_us, 1), "nginx_us_per_request": ng_us,
+        limit.update({"parse_sax_us_per_page": round(sax_us, 1), "parse_source": sax_source,
+                      "nginx_us_per_request": ng_us,
                       "pages_per_s": round(cores * 1e6 / (sax_us + ng_us), 1)})
     else:
         limit["skipped"] = "needs wrk and libxml2"
@@ -815,7 +870,7 @@ def main():
     result = {"machine": machine(), "versions": versions(tools), "bin": args.bin,
               "build_type": build_type, "pages": args.pages, "page_bytes": args.page_bytes,
               "truth_pages": truth_pages, "repeat": args.repeat, "label": args.label,
-              "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+              "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
               "skipped": skipped, "nginx": nginx_res, "parse": parse_res, "limit": limit,
               "runs": runs, "medians": medians, "ratios": ratios, "commands": commands}
 

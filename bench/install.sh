@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what bench/compare.py needs, and nothing else: nginx-light, wget,
-# wrk, httrack and Scrapy from Debian, Node.js + npm if absent, and the pinned
+# wrk, httrack, Scrapy and GNU time from Debian, Node.js + npm if absent, the pinned
 # Crawlee of bench/competitors/crawlee (npm ci, into its git-ignored
 # node_modules). Idempotent and quiet when nothing is missing. Run as root
 # (or with sudo available). The project's own build needs are in
@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 missing=""
-for pkg in nginx-light wget wrk httrack python3-scrapy; do
+for pkg in nginx-light wget wrk httrack python3-scrapy time; do
     if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $pkg"
     fi
