@@ -509,6 +509,14 @@ s_handle_pipe (zloop_t *loop, zsock_t *reader, void *arg)
     return rc;
 }
 
+//  zhashx destructor of the host pins' values (routing keys).
+static void
+s_free_pin (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
 static zc_broker_self_t *
 s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
 {
@@ -541,6 +549,8 @@ s_self_new (zsock_t *pipe, const zc_broker_config_t *config)
         self->epoch = zc_broker_random (self);
     while (self->epoch == 0);
     self->nodes = zhashx_new ();
+    self->host_fetchers = zhashx_new ();
+    zhashx_set_destructor (self->host_fetchers, s_free_pin);
     zhashx_set_destructor (self->nodes, s_node_destroy);
     self->crawls = zlistx_new ();
     zlistx_set_destructor (self->crawls, s_crawl_destroy);
@@ -574,6 +584,7 @@ s_self_destroy (zc_broker_self_t **self_p)
     zlistx_destroy (&self->crawls); //  flushes and closes every output
     zc_store_destroy (&self->store);
     free (self->data_dir);
+    zhashx_destroy (&self->host_fetchers);
     zhashx_destroy (&self->nodes);
     zsock_destroy (&self->jobs);
     zsock_destroy (&self->results);

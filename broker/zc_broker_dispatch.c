@@ -84,8 +84,88 @@ s_undo_batch (zc_broker_self_t *self, zc_msg_t *msg, int64_t now)
     }
 }
 
+//  Records ENTRY (its strings go to the in-flight table) as a job of CRAWL
+//  sent to NODE, with its lease, and fills *OUT, the job as sent.
+static void
+s_job_make (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
+            zc_crawl_job_t *entry, int64_t now, zc_job_t *out)
+{
+    const zc_crawl_opts_t *opts = zc_crawl_opts (crawl);
+    //  A page job is one request (redirects come back as new jobs); a
+    //  robots.txt job may follow up to 5 hops in the fetcher.
+    uint64_t requests = entry->kind == ZC_JOB_ROBOTS ? 6 : 1;
+    uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
+                      (uint64_t)opts->fetch.timeout_ms * requests +
+                      (uint64_t)ZC_BROKER_DEADLINE_SLACK_BEATS * (uint64_t)self->heartbeat_ms;
+    //  The table takes the strings of ENTRY
+    zc_inflight_job_t *job =
+        zc_inflight_add (self->outstanding, crawl, entry, node->key, now + (int64_t)budget);
+    //  Extraction rules are borrowed from the crawl, which does not
+    //  change them before the batch is sent. No robots rules: the
+    //  fetcher follows no redirect, every hop is checked here
+    bool page = entry->kind == ZC_JOB_PAGE;
+    *out = (zc_job_t){.crawl = zc_crawl_id (crawl),
+                      .id = job->id,
+                      .kind = entry->kind,
+                      .url = job->work.url,
+                      .depth = job->work.depth,
+                      .attempt = job->work.attempt,
+                      .deadline_ms = (uint64_t)job->deadline_ms,
+                      .opts = opts->fetch,
+                      .redirects = job->work.redirects,
+                      .rules = page ? opts->rules : NULL,
+                      .rule_count = page ? opts->rule_count : 0,
+                      .origin = job->work.origin,
+                      .spacing_ms = page ? zc_crawl_host_spacing (crawl, job->work.host_key) : 0};
+}
+
+//  Sends COUNT jobs to NODE as one JOBS message. Returns COUNT, or 0 if it
+//  could not be queued (the jobs are put back, the node's credit zeroed).
+static size_t
+s_send_jobs (zc_broker_self_t *self, zc_broker_node_t *node, zc_job_t *jobs, size_t count,
+             int64_t now)
+{
+    zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};
+    if (zc_msg_send (&msg, self->jobs, node->routing_id) == 0) {
+        node->credit -= (uint32_t)count;
+        return count;
+    }
+    zsys_warning ("zc_broker: cannot send %zu jobs to fetcher %s: %s; requeued", count, node->id,
+                  zmq_strerror (errno));
+    s_undo_batch (self, &msg, now);
+    node->credit = 0; //  it will READY again after re-registering
+    return 0;
+}
+
+//  The fetcher a job of ENTRY's host goes to, NODE unless the host has a
+//  politeness delay: then all its jobs go to one fetcher while that one
+//  has room, so that the fetcher's own spacing (job spacing_ms) holds
+//  between all of the host's requests. Two fetchers could start two jobs
+//  of the host closer than the delay when one of them is slow to start
+//  its job; a polite host's pace is set by its delay anyway, not by a
+//  fetcher's capacity.
+static zc_broker_node_t *
+s_host_fetcher (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
+                const zc_crawl_job_t *entry)
+{
+    if (zc_crawl_host_spacing (crawl, entry->host_key) == 0)
+        return node;
+    const char *key = (const char *)zhashx_lookup (self->host_fetchers, entry->host_key);
+    zc_broker_node_t *pinned = key ? (zc_broker_node_t *)zhashx_lookup (self->nodes, key) : NULL;
+    if (pinned && pinned != node && pinned->fetcher && pinned->credit > 0)
+        return pinned;
+    if (pinned != node) {
+        //  Forgetting pins only lets a host move once; bounded memory
+        if (zhashx_size (self->host_fetchers) >= ZC_BROKER_MAX_HOST_PINS)
+            zhashx_purge (self->host_fetchers);
+        zhashx_update (self->host_fetchers, entry->host_key, zc_strdup (node->key));
+    }
+    return node;
+}
+
 //  Sends NODE one JOBS batch of at most LIMIT jobs (and at most its credit)
-//  from the crawls. Returns the number of jobs sent.
+//  from the crawls; jobs of a host pinned to another fetcher go there at
+//  once. Returns the number of jobs sent to NODE.
 static size_t
 s_dispatch_batch (zc_broker_self_t *self, zc_broker_node_t *node, int64_t now, size_t limit)
 {
@@ -97,47 +177,16 @@ s_dispatch_batch (zc_broker_self_t *self, zc_broker_node_t *node, int64_t now, s
         zc_crawl_t *crawl = s_pop_next (self, now, &entry);
         if (!crawl)
             break;
-        const zc_crawl_opts_t *opts = zc_crawl_opts (crawl);
-        //  A page job is one request (redirects come back as new jobs); a
-        //  robots.txt job may follow up to 5 hops in the fetcher.
-        uint64_t requests = entry.kind == ZC_JOB_ROBOTS ? 6 : 1;
-        uint64_t budget = (uint64_t)opts->fetch.connect_timeout_ms +
-                          (uint64_t)opts->fetch.timeout_ms * requests +
-                          (uint64_t)ZC_BROKER_DEADLINE_SLACK_BEATS * (uint64_t)self->heartbeat_ms;
-        //  The table takes the strings of ENTRY
-        zc_inflight_job_t *job =
-            zc_inflight_add (self->outstanding, crawl, &entry, node->key, now + (int64_t)budget);
-        //  Extraction rules are borrowed from the crawl, which does not
-        //  change them before the batch is sent. No robots rules: the
-        //  fetcher follows no redirect, every hop is checked here
-        bool page = entry.kind == ZC_JOB_PAGE;
-        jobs[count++] =
-            (zc_job_t){.crawl = zc_crawl_id (crawl),
-                       .id = job->id,
-                       .kind = entry.kind,
-                       .url = job->work.url,
-                       .depth = job->work.depth,
-                       .attempt = job->work.attempt,
-                       .deadline_ms = (uint64_t)job->deadline_ms,
-                       .opts = opts->fetch,
-                       .redirects = job->work.redirects,
-                       .rules = page ? opts->rules : NULL,
-                       .rule_count = page ? opts->rule_count : 0,
-                       .origin = job->work.origin,
-                       .spacing_ms = page ? zc_crawl_host_spacing (crawl, job->work.host_key) : 0};
+        zc_broker_node_t *target = s_host_fetcher (self, node, crawl, &entry);
+        if (target != node) {
+            zc_job_t one;
+            s_job_make (self, target, crawl, &entry, now, &one);
+            (void)s_send_jobs (self, target, &one, 1, now);
+        } else
+            s_job_make (self, node, crawl, &entry, now, &jobs[count++]);
     }
-    if (count > 0) {
-        zc_msg_t msg = {.type = ZC_MSG_JOBS, .jobs = {.jobs = jobs, .job_count = count}};
-        if (zc_msg_send (&msg, self->jobs, node->routing_id) == 0)
-            node->credit -= (uint32_t)count;
-        else {
-            zsys_warning ("zc_broker: cannot send %zu jobs to fetcher %s: %s; requeued", count,
-                          node->id, zmq_strerror (errno));
-            s_undo_batch (self, &msg, now);
-            node->credit = 0; //  it will READY again after re-registering
-            count = 0;
-        }
-    }
+    if (count > 0)
+        count = s_send_jobs (self, node, jobs, count, now);
     free (jobs);
     return count;
 }

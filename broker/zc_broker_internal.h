@@ -26,7 +26,8 @@
 //  A job's deadline is its fetch budget plus a slack of this many heartbeat
 //  intervals (5 s at the default 1 s): transit, parsing, queueing.
 #define ZC_BROKER_DEADLINE_SLACK_BEATS ZC_BROKER_DEAD_AFTER
-#define ZC_BROKER_BATCH_READS 256 //  messages per socket wake-up
+#define ZC_BROKER_BATCH_READS 256      //  messages per socket wake-up
+#define ZC_BROKER_MAX_HOST_PINS 100000 //  polite hosts pinned to a fetcher (dispatch)
 #define ZC_BROKER_LOG_INTERVAL_MS 1000
 
 typedef struct {
@@ -58,6 +59,8 @@ typedef struct {
     uint64_t epoch;
     uint64_t rng;               //  splitmix64 state (crawl ids)
     zhashx_t *nodes;            //  owned: routing key -> zc_broker_node_t (owned)
+    zhashx_t *host_fetchers;    //  owned: host key -> routing key of the fetcher its
+                                //  jobs go to (polite hosts only, see dispatch)
     zlistx_t *crawls;           //  owned: zc_crawl_t (owned), in submission order
     zc_inflight_t *outstanding; //  owned: the jobs sent and not ended yet
     size_t rr;                  //  round-robin position over crawls

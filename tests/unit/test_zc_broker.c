@@ -783,6 +783,41 @@ test_host_delay (void **state)
     free (crawl);
 }
 
+//  A host with a delay has all its jobs sent to one fetcher while that one
+//  has room (its own spacing then holds between all of them), and each
+//  page job carries the gap; a host without a delay goes anywhere.
+static void
+test_polite_host_pinned (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    ctx->fetcher2 = s_node_connect (ctx, "fetcher-2", "fetcher", "");
+    s_expect_parsers (ctx, ctx->fetcher2, 1);
+    const char *seeds[] = {"http://127.0.0.1:1/1", "http://127.0.0.1:1/2", "http://127.0.0.1:1/3"};
+    zc_crawl_opts_t opts = s_opts ();
+    opts.host_delay_ms = 100;
+    char *crawl = s_submit (ctx, seeds, 3, opts);
+    s_ready (ctx, ctx->fetcher, 4);
+    s_ready (ctx, ctx->fetcher2, 4);
+    size_t got[2] = {0, 0};
+    int64_t deadline = zc_now_ms () + WAIT_MS;
+    while (got[0] + got[1] < 3 && zc_now_ms () < deadline) {
+        zsock_t *socks[2] = {ctx->fetcher, ctx->fetcher2};
+        for (int i = 0; i < 2; i++) {
+            zc_msg_t *msg = s_recv (ctx, socks[i], 20);
+            if (!msg)
+                continue;
+            assert_int_equal (msg->type, ZC_MSG_JOBS);
+            for (size_t j = 0; j < msg->jobs.job_count; j++)
+                assert_true (msg->jobs.jobs[j].spacing_ms >= 100);
+            got[i] += msg->jobs.job_count;
+            zc_msg_destroy (&msg);
+        }
+    }
+    assert_int_equal (got[0] + got[1], 3);
+    assert_true (got[0] == 3 || got[1] == 3);
+    free (crawl);
+}
+
 //  --------------------------------------------------------------------------
 //  Politeness, robots.txt, retries, redirects
 
@@ -1457,6 +1492,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_fetcher_death, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_parser_death, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_host_delay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_polite_host_pinned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_404, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_unavailable, s_setup, s_teardown),
