@@ -6,8 +6,9 @@ it, REPEAT times per variant, interleaving the variants (A B A B ...) so that
 machine noise hits them alike. Prints per run and as medians: pages, wall
 seconds and the crawl's own seconds (submit to done), pages/s (by the
 latter), CPU seconds (user+sys of zcrawl alone, from wait4), CPU ms
-per 1,000 pages and zcrawl's peak RSS, and each variant's pages/s as a ratio
-of the first. Compare only numbers from one invocation.
+per 1,000 pages and zcrawl's peak RSS (through GNU time, as in compare.py:
+wait4's ru_maxrss would start at this script's own size), and each
+variant's pages/s as a ratio of the first. Compare only numbers from one invocation.
 
 A variant is LABEL=BIN_DIR[:ARGS], ARGS being extra zcrawl arguments
 separated by spaces. Without --variant, one variant runs: "current" with
@@ -28,6 +29,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from compare import timed, timed_rss  # noqa: E402  (peak RSS through GNU time)
 METRICS = ("pages", "wall_s", "crawl_s", "pages_per_s", "cpu_s", "cpu_ms_per_1000_pages",
            "peak_rss_mb")
 
@@ -54,11 +58,16 @@ def run_once(variant, host_concurrency, site_url, workdir, run):
     cmd = [os.path.join(variant["bin"], "zcrawl"), "local", site_url + "/", "-o", items,
            "--allow-private", "--quiet", "--timeout", "2", "--max-body", "1M",
            "--host-concurrency", str(host_concurrency)] + variant["extra"]
+    rss_path = items + ".rss"
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # zcrawl runs under GNU time (when installed), which writes zcrawl's own peak RSS to
+    # rss_path; wait4 on time still gives zcrawl's CPU (time waits for it), plus time's own.
+    proc = subprocess.Popen(timed(cmd, rss_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
+    rss_kib = timed_rss(rss_path, usage.ru_maxrss)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {out}")
     with open(items) as f:
@@ -72,7 +81,7 @@ def run_once(variant, host_concurrency, site_url, workdir, run):
     return {"pages": pages, "wall_s": round(wall, 3), "crawl_s": crawl_s,
             "pages_per_s": round(pages / crawl_s, 1),
             "cpu_s": round(cpu, 3), "cpu_ms_per_1000_pages": round(cpu / pages * 1e6, 1),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "command": " ".join(cmd)}
+            "peak_rss_mb": round(rss_kib / 1024, 1), "command": " ".join(cmd)}
 
 
 def main():

@@ -7,7 +7,9 @@ Three subcommands, each printing per-run lines, then medians:
               (a fresh DIR under --tmp for every run), REPEAT times each,
               interleaved in ABBA order (memory, durable, durable, memory, ...). pages/s by the
               crawl's own seconds (bench/crawl_local.py's measure), ratio of
-              the medians, size of the store after the crawl.
+              the medians, size of the store after the crawl. Peak RSS is
+              zcrawl's own, through GNU time (crawl_local.run_once; wait4's
+              ru_maxrss would start at this script's size).
 
   restart     a cluster (zcrawl broker --data, 1 fetcher node, 1 parser node,
               separate processes) crawls a large test site; KILLS times, mid-
