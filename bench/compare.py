@@ -13,6 +13,9 @@ hits them alike:
   scrapy          bench/competitors/scrapy_crawl.py (Debian's Scrapy 2.8)
   crawlee         bench/competitors/crawlee/crawl.mjs (CheerioCrawler, pinned)
   wget            wget -r -np -l inf --delete-after (sequential, no extraction)
+  httrack         httrack -c64 with its limits lifted (-%! -%c100000 -A2000000000,
+                  robots.txt off), mirroring into the run's directory (no
+                  extraction); stopped at --httrack-max-seconds (its -E)
 
 Per run: wall seconds (process start to exit), pages/s (truth pages found /
 wall), CPU seconds per 1,000 pages (user+sys of the whole process tree: the
@@ -33,7 +36,7 @@ as a percentage of that limit. Compare only numbers from one invocation.
 
     bench/install.sh                       # nginx-light, wrk, scrapy, crawlee...
     bench/compare.py [--bin build/bin] [--pages 20000] [--page-bytes 40000]
-        [--repeat 3] [--tools zcrawl-local,zcrawl-cluster,scrapy,crawlee,wget]
+        [--repeat 3] [--tools zcrawl-local,zcrawl-cluster,scrapy,crawlee,wget,httrack]
         [--json out.json] [--write-results]
 
 The zcrawl binaries should be a Release build:
@@ -61,7 +64,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TOOLS = ("zcrawl-local", "zcrawl-cluster", "scrapy", "crawlee", "wget")
+TOOLS = ("zcrawl-local", "zcrawl-cluster", "scrapy", "crawlee", "wget", "httrack")
 COMPETITORS = os.path.join(HERE, "competitors")
 SCRAPY = os.path.join(COMPETITORS, "scrapy_crawl.py")
 CRAWLEE = os.path.join(COMPETITORS, "crawlee", "crawl.mjs")
@@ -406,8 +409,48 @@ def run_wget(ctx, run_dir):
         urls, None, cmd
 
 
+def run_httrack(ctx, run_dir):
+    """httrack with 64 sockets (-c) and its limits lifted: -%! (else it caps
+    sockets at 8), and then -%c and -A set high, because its defaults stay in
+    force with -%! (10 new connections per second and a low byte rate: on a
+    2,000-page site it got ~1 page/s with -c64 -%! alone, all 2,106 files in
+    7 s with them). robots.txt ignored, one retry, HTML and other files up to
+    MAX_BODY, no index pages. It mirrors into
+    run_dir/mirror (the files are the pages; nothing is extracted). The URLs
+    it got are read from its cache's transfer list (hts-cache/new.txt: one
+    line per file, with status code and URL): the URLs answered 200 count."""
+    mirror = os.path.join(run_dir, "mirror")
+    cmd = ["httrack", ctx.url + "/", "-O", mirror, f"-c{ctx.concurrency}", "-%!",
+           "-%c100000", "-A2000000000", "-s0", f"-T{TIMEOUT_S}", "-R1", f"-m{MAX_BODY},{MAX_BODY}", "-I0", "-%v0", "-q",
+           f"-E{ctx.httrack_max_seconds}"]
+    rc, wall, cpu, rss = run_process(cmd, os.path.join(run_dir, "log.txt"))
+    urls = []
+    try:
+        with open(os.path.join(mirror, "hts-cache", "new.txt"), encoding="utf-8",
+                  errors="replace") as f:
+            next(f, None)  # header
+            for line in f:
+                cols = line.rstrip("\n").split("\t")
+                # date, size, flags, status code, status, MIME, etag, URL, local file, (from)
+                if len(cols) > 7 and cols[3] == "200":
+                    urls.append(cols[7])
+    except OSError:
+        pass
+    # stopped by -E rather than finished (its pages found are then a lower bound)
+    capped = False
+    try:
+        with open(os.path.join(mirror, "hts-log.txt"), errors="replace") as f:
+            capped = "seconds passed.. giving up" in f.read()
+    except OSError:
+        pass
+    metrics = {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss / 1024, "capped": capped}
+    shutil.rmtree(mirror, ignore_errors=True)
+    return rc, metrics, urls, None, cmd
+
+
 RUNNERS = {"zcrawl-local": run_zcrawl_local, "zcrawl-cluster": run_zcrawl_cluster,
-           "scrapy": run_scrapy, "crawlee": run_crawlee, "wget": run_wget}
+           "scrapy": run_scrapy, "crawlee": run_crawlee, "wget": run_wget,
+           "httrack": run_httrack}
 
 
 def available(tool, ctx):
@@ -435,6 +478,8 @@ def available(tool, ctx):
         return None
     if tool == "wget":
         return None if shutil.which("wget") else "wget not installed (bench/install.sh)"
+    if tool == "httrack":
+        return None if shutil.which("httrack") else "httrack not installed (bench/install.sh)"
     return "unknown tool"
 
 
@@ -617,6 +662,8 @@ def versions(tools):
         v["node"] = first_line(["node", "--version"])
     if "wget" in tools:
         v["wget"] = first_line(["wget", "--version"])
+    if "httrack" in tools:
+        v["httrack"] = first_line(["httrack", "--version"])
     return v
 
 
@@ -698,11 +745,16 @@ def write_results(result, path):
     lines += [f"- {ln}" for ln in limit_lines(result)]
     for tool, why in result["skipped"].items():
         lines.append(f"- {tool}: skipped ({why})")
+    for tool, rs in result["runs"].items():
+        if any(r.get("capped") for r in rs):
+            lines.append(f"- {tool}: stopped by --httrack-max-seconds in "
+                         f"{sum(1 for r in rs if r.get('capped'))} of {len(rs)} run(s); "
+                         "its pages found are what it got by then")
     lines.append("- pages/s = truth pages found / wall seconds (process start to exit); CPU = "
                  "user+sys of the whole process tree (RUSAGE_CHILDREN); peak RSS = ru_maxrss of "
                  "the tool's main process (through GNU time; zcrawl-cluster: the largest of "
                  "broker, fetcher, parser; their sum is in the JSON); \"3 fields\" = items with title, h1 and "
-                 "price (wget extracts nothing).")
+                 "price (wget and httrack extract nothing).")
     v = result["versions"]
     lines.append("- versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val))
     lines.append("- commands (paths under the run's temporary directory):")
@@ -722,6 +774,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--httrack-max-seconds", type=int, default=600,
+                    help="httrack's -E: stop its mirror after this many seconds")
     ap.add_argument("--wrk-seconds", type=int, default=5)
     ap.add_argument("--parse-seconds", type=int, default=3)
     ap.add_argument("--nginx-workers", default="auto")
@@ -756,6 +810,7 @@ def main():
         raise SystemExit("nginx not installed: run bench/install.sh")
 
     ctx = argparse.Namespace(bin=args.bin, concurrency=args.concurrency,
+                             httrack_max_seconds=args.httrack_max_seconds,
                              wrk_seconds=args.wrk_seconds, parse_seconds=args.parse_seconds)
     skipped = {}
     for t in list(tools):
@@ -827,7 +882,8 @@ def main():
                     f"({r['cpu_ms_per_1000_pages'] / 1000:.2f} s/1k pages)  peak RSS "
                     f"{r['peak_rss_mb']:.0f} MB  items {r.get('items', '-')} "
                     f"(3 fields: {r.get('items_with_all_fields', '-')})"
-                    + (f"  EXIT {rc}" if rc else ""))
+                    + (f"  EXIT {rc}" if rc else "")
+                    + ("  STOPPED at --httrack-max-seconds" if r.get("capped") else ""))
     finally:
         if nginx:
             nginx.stop()
