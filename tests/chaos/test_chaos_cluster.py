@@ -15,7 +15,6 @@ prints the seed, the schedule and the events; replay it with
 import os
 import random
 import sys
-import time
 
 import zc_chaos
 from zc_chaos import TestFailure, check, count_lines
@@ -23,27 +22,32 @@ from zc_chaos import TestFailure, check, count_lines
 PAGES = 5000
 NODES = ["broker", "fetcher0", "fetcher1", "parser0", "parser1"]
 FIRST_KILL_AFTER = 100  # items lines written before the schedule starts
-GAPS_BUDGET_S = 40.0    # the schedule's gaps add up to at most this (crawl >= 55 s)
-DOWN_MAX_S = 0.5        # a killed node stays down up to this long
+GAPS_BUDGET = 3000      # items the schedule's gaps add up to at most (5,256 pages)
+DOWN_MAX = 50           # items written while a fetcher or parser node is down, at most
+PROGRESS_TIMEOUT_S = 60 # for each gap or down time to be written
 DONE_TIMEOUT_S = 180    # after the last kill
 
 
 def make_schedule(seed, kills):
-    """[(gap_s, node, down_s)]: wait gap_s, kill -9 node, restart it after down_s.
-    The broker is killed at least twice, a fetcher and a parser node at least once."""
+    """[(gap, node, down)]: once gap more items are written, kill -9 node; restart it
+    once down more items are written by the others (the broker, which nobody can
+    write without, at once). Counted in items, the schedule lands at the same points
+    of the crawl however fast the machine is. The broker is killed at least twice,
+    a fetcher and a parser node at least once."""
     rng = random.Random(seed)
     targets = ["broker", "broker", rng.choice(NODES[1:3]), rng.choice(NODES[3:5])]
     while len(targets) < kills:
         targets.append(rng.choice(NODES))
     rng.shuffle(targets)
-    hi = max(0.6, GAPS_BUDGET_S / len(targets))
-    lo = min(0.5, hi / 2)
-    return [(round(rng.uniform(lo, hi), 2), t, round(rng.uniform(0, DOWN_MAX_S), 2))
+    hi = max(2, GAPS_BUDGET // len(targets))
+    lo = hi // 2
+    return [(rng.randint(lo, hi), t, 0 if t == "broker" else rng.randint(0, DOWN_MAX))
             for t in targets]
 
 
 def describe(schedule):
-    return ", ".join(f"+{gap}s kill {node} (down {down}s)" for gap, node, down in schedule)
+    return ", ".join(f"+{gap} items kill {node} (down {down} items)"
+                     for gap, node, down in schedule)
 
 
 def run_seed(bin_dir, seed, kills):
@@ -62,16 +66,22 @@ def run_seed(bin_dir, seed, kills):
             zc_chaos.wait_until(lambda: cluster.check_alive() or
                                 count_lines(items) >= FIRST_KILL_AFTER,
                                 60, f"{FIRST_KILL_AFTER} items before the first kill")
+            def grown_by(count, what):
+                base = count_lines(items)
+                zc_chaos.wait_until(lambda: cluster.check_alive() or
+                                    count_lines(items) >= base + count,
+                                    PROGRESS_TIMEOUT_S, what)
+
             for n, (gap, node, down) in enumerate(schedule, 1):
-                time.sleep(gap)  # the schedule's random gap, not synchronisation
-                cluster.check_alive()
+                grown_by(gap, f"{gap} more items before kill {n}")
                 written = count_lines(items)
                 check(written < total, f"the crawl was over ({written} items) before kill {n}: "
                       "the schedule must fit in the crawl")
                 rc = cluster.kill(node)
                 h.note(f"kill -9 #{n} {node} at {written} items (exit status {rc})")
                 check(rc == -9, f"{node} exited {rc}, not by SIGKILL")
-                time.sleep(down)  # the schedule's down time
+                if down:
+                    grown_by(down, f"{down} items while {node} is down")
                 cluster.start_node(node)
                 h.note(f"restarted {node} (ready)")
             done = cluster.wait_done(crawl, DONE_TIMEOUT_S)
