@@ -85,10 +85,11 @@ s_undo_batch (zc_broker_self_t *self, zc_msg_t *msg, int64_t now)
 }
 
 //  Records ENTRY (its strings go to the in-flight table) as a job of CRAWL
-//  sent to NODE, with its lease, and fills *OUT, the job as sent.
+//  sent to NODE, with its lease, and fills *OUT, the job as sent; SPACING
+//  is its host's delay (page jobs carry it).
 static void
 s_job_make (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
-            zc_crawl_job_t *entry, int64_t now, zc_job_t *out)
+            zc_crawl_job_t *entry, uint32_t spacing, int64_t now, zc_job_t *out)
 {
     const zc_crawl_opts_t *opts = zc_crawl_opts (crawl);
     //  A page job is one request (redirects come back as new jobs); a
@@ -116,7 +117,7 @@ s_job_make (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
                       .rules = page ? opts->rules : NULL,
                       .rule_count = page ? opts->rule_count : 0,
                       .origin = job->work.origin,
-                      .spacing_ms = page ? zc_crawl_host_spacing (crawl, job->work.host_key) : 0};
+                      .spacing_ms = page ? spacing : 0};
 }
 
 //  Sends COUNT jobs to NODE as one JOBS message. Returns COUNT, or 0 if it
@@ -138,17 +139,17 @@ s_send_jobs (zc_broker_self_t *self, zc_broker_node_t *node, zc_job_t *jobs, siz
 }
 
 //  The fetcher a job of ENTRY's host goes to, NODE unless the host has a
-//  politeness delay: then all its jobs go to one fetcher while that one
+//  politeness delay (SPACING > 0): then all its jobs go to one fetcher while that one
 //  has room, so that the fetcher's own spacing (job spacing_ms) holds
 //  between all of the host's requests. Two fetchers could start two jobs
 //  of the host closer than the delay when one of them is slow to start
 //  its job; a polite host's pace is set by its delay anyway, not by a
 //  fetcher's capacity.
 static zc_broker_node_t *
-s_host_fetcher (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
-                const zc_crawl_job_t *entry)
+s_host_fetcher (zc_broker_self_t *self, zc_broker_node_t *node, const zc_crawl_job_t *entry,
+                uint32_t spacing)
 {
-    if (zc_crawl_host_spacing (crawl, entry->host_key) == 0)
+    if (spacing == 0)
         return node;
     const char *key = (const char *)zhashx_lookup (self->host_fetchers, entry->host_key);
     zc_broker_node_t *pinned = key ? (zc_broker_node_t *)zhashx_lookup (self->nodes, key) : NULL;
@@ -177,13 +178,14 @@ s_dispatch_batch (zc_broker_self_t *self, zc_broker_node_t *node, int64_t now, s
         zc_crawl_t *crawl = s_pop_next (self, now, &entry);
         if (!crawl)
             break;
-        zc_broker_node_t *target = s_host_fetcher (self, node, crawl, &entry);
+        uint32_t spacing = zc_crawl_host_spacing (crawl, entry.host_key);
+        zc_broker_node_t *target = s_host_fetcher (self, node, &entry, spacing);
         if (target != node) {
             zc_job_t one;
-            s_job_make (self, target, crawl, &entry, now, &one);
+            s_job_make (self, target, crawl, &entry, spacing, now, &one);
             (void)s_send_jobs (self, target, &one, 1, now);
         } else
-            s_job_make (self, node, crawl, &entry, now, &jobs[count++]);
+            s_job_make (self, node, crawl, &entry, spacing, now, &jobs[count++]);
     }
     if (count > 0)
         count = s_send_jobs (self, node, jobs, count, now);
