@@ -165,6 +165,9 @@ def read_items(path):
 
 NGINX_CONF = """\
 worker_processes {workers};
+# open_file_cache keeps up to 100,000 pages open: raise the workers' fd limit
+# past it (nginx runs as root here), else pages fail with EMFILE (HTTP 500)
+worker_rlimit_nofile 200000;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 4096; }}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -144,4 +145,12 @@ zc_endpoint_rewrite_wildcard (const char *endpoint, const char *peer_endpoint)
     if (!rewritten)
         s_out_of_memory ();
     return rewritten;
+}
+
+void
+zc_thread_name (const char *name)
+{
+    char short_name[16];
+    snprintf (short_name, sizeof short_name, "%s", name);
+    (void)prctl (PR_SET_NAME, short_name, 0, 0, 0);
 }

@@ -1098,6 +1098,7 @@ s_handle_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 void
 zc_fetcher_actor (zsock_t *pipe, void *args)
 {
+    zc_thread_name ("zc-fetcher");
     self_t *self = s_self_new (pipe, args);
     zsock_signal (pipe, 0);
     if (zloop_reader (self->loop, pipe, s_handle_pipe, self) == 0)
