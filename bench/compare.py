@@ -199,6 +199,32 @@ http {{
 """
 
 
+def make_site(bin_dir, workdir, port, pages, page_bytes, links, extra=()):
+    """Writes the generated site under WORKDIR/site for 127.0.0.1:PORT.
+    Returns (site dir, truth JSON, set of canonical truth URLs)."""
+    site = os.path.join(workdir, "site")
+    truth_path = os.path.join(workdir, "truth.json")
+    gen = [os.path.join(bin_dir, "zc-testsite"), "--write-dir", site, "--pages", str(pages),
+           "--port", str(port), "--truth", truth_path]
+    if page_bytes:
+        gen += ["--page-bytes", str(page_bytes)]
+    if links:
+        gen += ["--links", str(links)]
+    gen += list(extra)
+    log(f"generating {pages} pages into {site}")
+    if subprocess.run(gen).returncode != 0:
+        raise SystemExit("zc-testsite --write-dir failed (does it know --page-bytes and "
+                         "--links? rebuild, or pass 0)")
+    with open(truth_path) as f:
+        truth_json = json.load(f)
+    truth = set()
+    for p in truth_json["pages"]:
+        for k in ("url", "final_url"):
+            if p.get(k):
+                truth.add(canonical(p[k]))
+    return site, truth_json, truth
+
+
 class Nginx:
     def __init__(self, root, port, prefix, workers):
         self.prefix = prefix
@@ -735,7 +761,7 @@ def limit_lines(result):
 def write_results(result, path):
     m = result["machine"]
     lines = ["", f"## Side by side (bench/compare.py), {m['date'][:10]}: {result['pages']} pages "
-             f"of ~{result['page_bytes']} bytes", "",
+             f"of ~{result['page_bytes']} bytes, ~{result.get('links') or '20-40'} links", "",
              f"Machine: {m['cores']} cores ({m['cpu']}), {m['mem_mb']} MB RAM, kernel "
              f"{m['kernel']}, load average at start {m['load_avg'][0]:.2f}. Commit "
              f"{m['commit']}, zcrawl from {result['bin']} ({result['build_type']}). "
@@ -774,6 +800,8 @@ def main():
     ap.add_argument("--pages", type=int, default=20000)
     ap.add_argument("--page-bytes", type=int, default=40000,
                     help="pad pages to about this size (zc-testsite --page-bytes; 0 = none)")
+    ap.add_argument("--links", type=int, default=44,
+                    help="mean links per page (zc-testsite --links; 0 = its default 20-40)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--concurrency", type=int, default=64)
@@ -829,23 +857,8 @@ def main():
     try:
         port = free_port()
         ctx.url = f"http://127.0.0.1:{port}"
-        site = os.path.join(workdir, "site")
-        truth_path = os.path.join(workdir, "truth.json")
-        gen = [os.path.join(args.bin, "zc-testsite"), "--write-dir", site, "--pages",
-               str(args.pages), "--port", str(port), "--truth", truth_path]
-        if args.page_bytes:
-            gen += ["--page-bytes", str(args.page_bytes)]
-        log(f"generating {args.pages} pages into {site}")
-        if subprocess.run(gen).returncode != 0:
-            raise SystemExit("zc-testsite --write-dir failed (does it know --page-bytes? "
-                             "rebuild, or pass --page-bytes 0)")
-        with open(truth_path) as f:
-            truth_json = json.load(f)
-        truth = set()
-        for p in truth_json["pages"]:
-            for k in ("url", "final_url"):
-                if p.get(k):
-                    truth.add(canonical(p[k]))
+        site, truth_json, truth = make_site(args.bin, workdir, port, args.pages,
+                                            args.page_bytes, args.links)
         truth_pages = len(truth_json["pages"])
         page_files = sorted(glob.glob(os.path.join(site, "p", "*.html")),
                             key=lambda p: int(os.path.basename(p).split(".")[0]))
@@ -928,6 +941,7 @@ def main():
                     m["cpu_ms_per_1000_pages"] / medians[r]["cpu_ms_per_1000_pages"], 3)
     result = {"machine": machine(), "versions": versions(tools), "bin": args.bin,
               "build_type": build_type, "pages": args.pages, "page_bytes": args.page_bytes,
+              "links": args.links,
               "truth_pages": truth_pages, "repeat": args.repeat, "label": args.label,
               "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
               "skipped": skipped, "nginx": nginx_res, "parse": parse_res, "limit": limit,
