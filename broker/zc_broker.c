@@ -600,6 +600,7 @@ s_self_destroy (zc_broker_self_t **self_p)
 void
 zc_broker_actor (zsock_t *pipe, void *args)
 {
+    zc_thread_name ("zc-broker");
     const zc_broker_config_t *config = (const zc_broker_config_t *)args;
     assert (config);
     zc_broker_self_t *self = s_self_new (pipe, config);

@@ -308,6 +308,9 @@ static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
     const s_worker_args_t *worker_args = (const s_worker_args_t *)args;
+    char thread_name[16];
+    snprintf (thread_name, sizeof thread_name, "zc-parser-%d", worker_args->index);
+    zc_thread_name (thread_name);
     s_worker_t *self = (s_worker_t *)zmalloc (sizeof (s_worker_t));
     assert (self);
     self->pipe = pipe;
@@ -842,6 +845,7 @@ s_handle_pipe (zloop_t *loop, zsock_t *pipe, void *arg)
 void
 zc_parser_node_actor (zsock_t *pipe, void *args)
 {
+    zc_thread_name ("zc-parser-node");
     assert (args);
     self_t *self = s_self_new (pipe, (const zc_parser_config_t *)args);
     zsock_signal (pipe, 0);
