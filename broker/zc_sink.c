@@ -1,10 +1,11 @@
 /*  zc_sink — JSON Lines output of one crawl (see zc_sink.h for the format).
 
-    Each line is built as a jansson object, serialised with json_dumpb into
-    a reusable buffer, and appended with one fwrite to a fully buffered
-    FILE*. jansson refuses strings that are not valid UTF-8, and pages in the
-    wild are full of them, so every string goes through
-    zc_sink_utf8_sanitize first (invalid sequences -> U+FFFD, following the
+    Each line is written by a small streaming JSON writer into a reusable
+    buffer (exactly the bytes json_dumpb gave for the jansson objects this
+    module once built; test_zc_sink compares the two), and appended with
+    one fwrite to a fully buffered FILE*. Pages in the wild are full of
+    invalid UTF-8, so every string is repaired on the way as
+    zc_sink_utf8_sanitize does (invalid sequences -> U+FFFD, following the
     Unicode "maximal subpart" practice).
 */
 #include "zc_sink.h"
@@ -14,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +26,35 @@
 
 #define ZC_SINK_FILE_BUFFER (64 * 1024)
 
+static const char s_hex[] = "0123456789ABCDEF";
+
 struct zc_sink {
     char *crawl_id;    //  owned
     char *items_path;  //  owned
     char *errors_path; //  owned
     FILE *items;       //  owned
     FILE *errors;      //  owned
-    char *line;        //  owned serialisation buffer
+    char *line;        //  owned: the line being written
     size_t line_size;
+    size_t line_length;
+    char *crawl_json; //  owned: the crawl id as a JSON string
+    size_t crawl_json_length;
+    bool time_valid;      //  time_text holds the second time_second
+    uint64_t time_second; //  time_ms / 1000 of time_text
+    char time_text[64];   //  ISO-8601 of a time in time_second
+    size_t time_length;
     uint64_t item_count;
     uint64_t error_count;
     bool write_failed; //  logged once; from then on the sink vouches for nothing
     int write_errno;   //  the first failure's errno
     bool dirs_synced;  //  the files' directory entries are durable
     char **rule_names; //  owned: distinct extraction rule names, rule order
+    char **rule_keys;  //  owned: per name, the name made valid UTF-8 (its key)
     bool *rule_all;    //  owned: per name, true if some rule of it is `all`
     size_t rule_count;
 };
+
+static void s_put_string (zc_sink_t *self, const char *s);
 
 //  Cuts PATH back to OFFSET bytes (the part a commit vouched for). A file
 //  shorter than OFFSET was changed outside zcrawl: refused, so that lost
@@ -140,6 +152,11 @@ zc_sink_open_at (const char *items_path, const char *errors_path, const char *cr
     (void)setvbuf (self->errors, NULL, _IOFBF, ZC_SINK_FILE_BUFFER);
     self->line_size = 4096;
     self->line = (char *)zc_malloc (self->line_size);
+    s_put_string (self, crawl_id);
+    self->crawl_json = (char *)zc_malloc (self->line_length);
+    memcpy (self->crawl_json, self->line, self->line_length);
+    self->crawl_json_length = self->line_length;
+    self->line_length = 0;
     return self;
 }
 
@@ -228,6 +245,7 @@ zc_sink_destroy (zc_sink_t **self_p)
     (void)s_close (self, &self->errors, self->errors_path);
     zc_sink_set_rules (self, NULL, 0);
     free (self->line);
+    free (self->crawl_json);
     free (self->crawl_id);
     free (self->items_path);
     free (self->errors_path);
@@ -300,74 +318,191 @@ zc_sink_utf8_sanitize (const char *data, size_t size)
     return out;
 }
 
-//  A JSON string from untrusted bytes; NULL becomes "".
-static json_t *
-s_string (const char *s)
-{
-    if (!s)
-        s = "";
-    size_t size = strlen (s);
-    json_t *string = json_stringn (s, size);
-    if (string)
-        return string;
-    //  Not valid UTF-8: repair, then it cannot fail
-    char *clean = zc_sink_utf8_sanitize (s, size);
-    string = json_string (clean);
-    free (clean);
-    assert (string);
-    return string;
-}
-
-static json_t *
-s_integer (uint64_t value)
-{
-    //  json_int_t is long long; our counters fit
-    json_t *integer = json_integer ((json_int_t)value);
-    assert (integer);
-    return integer;
-}
-
-void
-zc_sink_iso8601 (uint64_t time_ms, char *buf, size_t size)
+//  Formats TIME_MS as zc_sink_iso8601 does; returns false (BUF then holds
+//  the fallback, the epoch) if it cannot be represented.
+static bool
+s_iso8601 (uint64_t time_ms, char *buf, size_t size)
 {
     time_t seconds = (time_t)(time_ms / 1000);
     struct tm tm;
     if (!gmtime_r (&seconds, &tm)) {
         snprintf (buf, size, "1970-01-01T00:00:00.000Z");
-        return;
+        return false;
     }
     snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(time_ms % 1000));
+    return true;
 }
 
-static json_t *
-s_time (uint64_t time_ms)
+void
+zc_sink_iso8601 (uint64_t time_ms, char *buf, size_t size)
 {
-    char buf[64];
-    zc_sink_iso8601 (time_ms, buf, sizeof buf);
-    return json_string (buf);
+    (void)s_iso8601 (time_ms, buf, size);
 }
 
-//  Serialises OBJECT (consumed) as one line of FILE.
+//  --- Line writer -------------------------------------------------------
+//  Lines are written straight into SELF->line (grown as needed), byte for
+//  byte what json_dumpb (JSON_COMPACT | JSON_PRESERVE_ORDER) gave for the
+//  jansson objects this module used to build (test_zc_sink checks it
+//  against jansson): keys in insertion order, no spaces, strings escaped
+//  as jansson does (\" \\ \b \f \n \r \t, other bytes below 0x20 as \u00XX
+//  in upper-case hex, "/" and everything from 0x7F up as is), and a string
+//  that is not valid UTF-8 repaired as zc_sink_utf8_sanitize does.
+
+//  Makes room for MORE bytes after the current line.
+static void
+s_reserve (zc_sink_t *self, size_t more)
+{
+    if (self->line_length + more <= self->line_size)
+        return;
+    size_t size = self->line_size * 2;
+    while (size < self->line_length + more)
+        size *= 2;
+    char *line = (char *)zc_malloc (size);
+    memcpy (line, self->line, self->line_length);
+    free (self->line);
+    self->line = line;
+    self->line_size = size;
+}
+
+static void
+s_put (zc_sink_t *self, const char *data, size_t size)
+{
+    s_reserve (self, size);
+    memcpy (self->line + self->line_length, data, size);
+    self->line_length += size;
+}
+
+//  Appends a string literal (a key with its punctuation, a constant).
+#define S_PUT_LITERAL(self, literal) s_put ((self), (literal), sizeof (literal) - 1)
+
+//  Appends S (untrusted bytes; NULL reads as "") as a JSON string.
+static void
+s_put_string (zc_sink_t *self, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t size = strlen (s);
+    //  Worst case: every byte a control character (\u00XX, 6 bytes)
+    s_reserve (self, size * 6 + 2);
+    char *out = self->line + self->line_length;
+    *out++ = '"';
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < size) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            i++;
+        } else if (c < 0x80) {
+            *out++ = '\\';
+            switch (c) {
+            case '"':
+            case '\\':
+                *out++ = (char)c;
+                break;
+            case '\b':
+                *out++ = 'b';
+                break;
+            case '\f':
+                *out++ = 'f';
+                break;
+            case '\n':
+                *out++ = 'n';
+                break;
+            case '\r':
+                *out++ = 'r';
+                break;
+            case '\t':
+                *out++ = 't';
+                break;
+            default:
+                *out++ = 'u';
+                *out++ = '0';
+                *out++ = '0';
+                *out++ = s_hex[c >> 4];
+                *out++ = s_hex[c & 15];
+                break;
+            }
+            i++;
+        } else {
+            size_t consumed;
+            size_t length = s_utf8_sequence (p + i, size - i, &consumed);
+            if (length) {
+                memcpy (out, p + i, length);
+                out += length;
+                i += length;
+            } else {
+                memcpy (out, "\xEF\xBF\xBD", 3);
+                out += 3;
+                i += consumed;
+            }
+        }
+    }
+    *out++ = '"';
+    self->line_length = (size_t)(out - self->line);
+}
+
+//  Appends VALUE as jansson wrote a json_integer of it (json_int_t is
+//  long long: a uint64_t above INT64_MAX came out negative).
+static void
+s_put_integer (zc_sink_t *self, uint64_t value)
+{
+    char digits[24];
+    char *end = digits + sizeof digits;
+    char *p = end;
+    long long signed_value = (long long)value;
+    uint64_t magnitude = signed_value < 0 ? 0 - value : value;
+    do {
+        *--p = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (signed_value < 0)
+        *--p = '-';
+    s_put (self, p, (size_t)(end - p));
+}
+
+//  Appends TIME_MS as a JSON string, "YYYY-MM-DDTHH:MM:SS.mmmZ". The part
+//  up to the seconds is formatted once per second.
+static void
+s_put_time (zc_sink_t *self, uint64_t time_ms)
+{
+    uint64_t second = time_ms / 1000;
+    if (!self->time_valid || self->time_second != second) {
+        if (!s_iso8601 (time_ms, self->time_text, sizeof self->time_text)) {
+            //  Not representable: the fixed fallback, not cached
+            S_PUT_LITERAL (self, "\"");
+            s_put (self, self->time_text, strlen (self->time_text));
+            S_PUT_LITERAL (self, "\"");
+            return;
+        }
+        self->time_length = strlen (self->time_text);
+        self->time_second = second;
+        self->time_valid = true;
+    }
+    //  time_text ends with ".mmmZ": write the milliseconds of TIME_MS
+    size_t length = self->time_length;
+    s_reserve (self, length + 2);
+    char *out = self->line + self->line_length;
+    *out++ = '"';
+    memcpy (out, self->time_text, length - 4);
+    out += length - 4;
+    unsigned ms = (unsigned)(time_ms % 1000);
+    *out++ = (char)('0' + ms / 100);
+    *out++ = (char)('0' + ms / 10 % 10);
+    *out++ = (char)('0' + ms % 10);
+    *out++ = 'Z';
+    *out++ = '"';
+    self->line_length = (size_t)(out - self->line);
+}
+
+//  Appends the line (with its newline) to FILE and starts a new one.
 static int
-s_write_line (zc_sink_t *self, FILE *file, const char *path, json_t *object)
+s_write_line (zc_sink_t *self, FILE *file, const char *path)
 {
-    size_t size =
-        json_dumpb (object, self->line, self->line_size - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (size >= self->line_size - 1) {
-        //  Too big for the buffer (or exactly filling it): grow and redo
-        free (self->line);
-        self->line_size = size + 2;
-        self->line = (char *)zc_malloc (self->line_size);
-        size = json_dumpb (object, self->line, self->line_size - 1,
-                           JSON_COMPACT | JSON_PRESERVE_ORDER);
-    }
-    json_decref (object);
-    if (size == 0 || size >= self->line_size - 1) {
-        zsys_error ("zc_sink: cannot serialise a line for %s", path);
-        return -1;
-    }
-    self->line[size++] = '\n';
+    s_put (self, "\n", 1);
+    size_t size = self->line_length;
+    self->line_length = 0;
     if (fwrite (self->line, 1, size, file) != size) {
         if (!self->write_failed) {
             zsys_error ("zc_sink: writing %s failed: %s", path, strerror (errno));
@@ -383,16 +518,21 @@ void
 zc_sink_set_rules (zc_sink_t *self, const zc_extract_rule_t *rules, size_t rule_count)
 {
     assert (self);
-    for (size_t i = 0; i < self->rule_count; i++)
+    for (size_t i = 0; i < self->rule_count; i++) {
         free (self->rule_names[i]);
+        free (self->rule_keys[i]);
+    }
     free (self->rule_names);
+    free (self->rule_keys);
     free (self->rule_all);
     self->rule_names = NULL;
+    self->rule_keys = NULL;
     self->rule_all = NULL;
     self->rule_count = 0;
     if (rule_count == 0)
         return;
     self->rule_names = (char **)zc_malloc (rule_count * sizeof (char *));
+    self->rule_keys = (char **)zc_malloc (rule_count * sizeof (char *));
     self->rule_all = (bool *)zc_malloc (rule_count * sizeof (bool));
     for (size_t i = 0; i < rule_count; i++) {
         const char *name = rules[i].name ? rules[i].name : "";
@@ -401,18 +541,12 @@ zc_sink_set_rules (zc_sink_t *self, const zc_extract_rule_t *rules, size_t rule_
             j++;
         if (j == self->rule_count) {
             self->rule_names[j] = zc_strdup (name);
+            self->rule_keys[j] = zc_sink_utf8_sanitize (name, strlen (name));
             self->rule_all[j] = false;
             self->rule_count++;
         }
         self->rule_all[j] = self->rule_all[j] || rules[i].all;
     }
-}
-
-//  A JSON object key from untrusted bytes (jansson wants valid UTF-8).
-static char *
-s_key (const char *name)
-{
-    return zc_sink_utf8_sanitize (name ? name : "", name ? strlen (name) : 0);
 }
 
 //  True if NAME is one of the rule names.
@@ -425,50 +559,130 @@ s_is_rule (zc_sink_t *self, const char *name)
     return false;
 }
 
-//  The value of rule field I: the values of every RESULT field of that
-//  name, as an array (`all`) or the first one (null if none).
-static json_t *
-s_rule_field (zc_sink_t *self, size_t i, const zc_result_t *result)
+//  One member of "fields" while it is assembled: the value of rule RULE
+//  (if >= 0), as an array or not, followed (arrays only) by the values of
+//  the fields no rule names whose key is KEY (see s_put_fields).
+typedef struct {
+    const char *key; //  sanitized, borrowed
+    ssize_t rule;    //  -1 = none
+    bool array;
+} s_member_t;
+
+//  Appends the values of RESULT's fields named NAME (NULL reads as ""),
+//  each preceded by a comma unless it is the first value of the array;
+//  returns the updated FIRST flag.
+static bool
+s_put_named_values (zc_sink_t *self, const zc_result_t *result, const char *name, bool first)
 {
-    json_t *values = self->rule_all[i] ? json_array () : NULL;
     for (size_t f = 0; f < result->field_count; f++) {
         const zc_field_t *field = &result->fields[f];
-        if (!streq (field->name ? field->name : "", self->rule_names[i]))
+        if (!streq (field->name ? field->name : "", name))
             continue;
         for (size_t v = 0; v < field->value_count; v++) {
-            if (!values)
-                return s_string (field->values[v]);
-            json_array_append_new (values, s_string (field->values[v]));
+            if (!first)
+                S_PUT_LITERAL (self, ",");
+            s_put_string (self, field->values[v]);
+            first = false;
         }
     }
-    return values ? values : json_null ();
+    return first;
 }
 
-static json_t *
-s_fields (zc_sink_t *self, const zc_result_t *result)
+//  Appends the "fields" object as the jansson object built by setting,
+//  in rule order, key(rule) to the rule's value (a later rule with the same
+//  key replacing the value in place), then, for each field no rule names,
+//  appending its values to the array at key(field), or setting a new array
+//  there if the key holds no array yet.
+static void
+s_put_fields (zc_sink_t *self, const zc_result_t *result)
 {
-    json_t *object = json_object ();
-    for (size_t i = 0; i < self->rule_count; i++) {
-        char *key = s_key (self->rule_names[i]);
-        json_object_set_new (object, key, s_rule_field (self, i, result));
-        free (key);
+    size_t max = self->rule_count + result->field_count;
+    if (max == 0) {
+        S_PUT_LITERAL (self, "{}");
+        return;
     }
-    //  Fields no rule names: arrays, merged by name
+    s_member_t *members = (s_member_t *)zc_malloc (max * sizeof (s_member_t));
+    //  Per field: its sanitized key, and the member its values go to (-1 =
+    //  a rule's field, written with its rule)
+    char **keys = (char **)zc_malloc ((result->field_count + 1) * sizeof (char *));
+    ssize_t *member_of = (ssize_t *)zc_malloc ((result->field_count + 1) * sizeof (ssize_t));
+    size_t count = 0;
+    for (size_t i = 0; i < self->rule_count; i++) {
+        size_t m = 0;
+        while (m < count && !streq (members[m].key, self->rule_keys[i]))
+            m++;
+        if (m == count)
+            members[count++].key = self->rule_keys[i];
+        members[m].rule = (ssize_t)i;
+        members[m].array = self->rule_all[i];
+    }
     for (size_t f = 0; f < result->field_count; f++) {
         const zc_field_t *field = &result->fields[f];
+        keys[f] = NULL;
+        member_of[f] = -1;
         if (s_is_rule (self, field->name))
             continue;
-        char *key = s_key (field->name);
-        json_t *values = json_object_get (object, key);
-        if (!json_is_array (values)) {
-            values = json_array ();
-            json_object_set_new (object, key, values);
+        keys[f] = zc_sink_utf8_sanitize (field->name ? field->name : "",
+                                         field->name ? strlen (field->name) : 0);
+        size_t m = 0;
+        while (m < count && !streq (members[m].key, keys[f]))
+            m++;
+        if (m == count) {
+            members[count].key = keys[f];
+            members[count].rule = -1;
+            members[count].array = true;
+            count++;
+        } else if (!members[m].array) {
+            //  Replaced by a new array: the rule's value is gone
+            members[m].rule = -1;
+            members[m].array = true;
         }
-        for (size_t v = 0; v < field->value_count; v++)
-            json_array_append_new (values, s_string (field->values[v]));
-        free (key);
+        member_of[f] = (ssize_t)m;
     }
-    return object;
+    S_PUT_LITERAL (self, "{");
+    for (size_t m = 0; m < count; m++) {
+        if (m)
+            S_PUT_LITERAL (self, ",");
+        s_put_string (self, members[m].key);
+        S_PUT_LITERAL (self, ":");
+        if (!members[m].array) {
+            //  A single-value rule: its first value, or null
+            const zc_field_t *found = NULL;
+            const char *name = self->rule_names[members[m].rule];
+            for (size_t f = 0; f < result->field_count && !found; f++) {
+                const zc_field_t *field = &result->fields[f];
+                if (field->value_count && streq (field->name ? field->name : "", name))
+                    found = field;
+            }
+            if (found)
+                s_put_string (self, found->values[0]);
+            else
+                S_PUT_LITERAL (self, "null");
+            continue;
+        }
+        S_PUT_LITERAL (self, "[");
+        bool first = true;
+        if (members[m].rule >= 0)
+            first = s_put_named_values (self, result, self->rule_names[members[m].rule], first);
+        for (size_t f = 0; f < result->field_count; f++) {
+            if (member_of[f] != (ssize_t)m)
+                continue;
+            const zc_field_t *field = &result->fields[f];
+            for (size_t v = 0; v < field->value_count; v++) {
+                if (!first)
+                    S_PUT_LITERAL (self, ",");
+                s_put_string (self, field->values[v]);
+                first = false;
+            }
+        }
+        S_PUT_LITERAL (self, "]");
+    }
+    S_PUT_LITERAL (self, "}");
+    for (size_t f = 0; f < result->field_count; f++)
+        free (keys[f]);
+    free (keys);
+    free (member_of);
+    free (members);
 }
 
 int
@@ -477,23 +691,42 @@ zc_sink_write_item (zc_sink_t *self, const zc_result_t *result)
     assert (self);
     assert (result);
     const zc_page_meta_t *meta = &result->meta;
-    json_t *item = json_object ();
-    json_object_set_new (item, "url", s_string (meta->url));
-    json_object_set_new (item, "final_url", s_string (meta->final_url));
-    json_object_set_new (item, "status", s_integer (meta->status));
-    json_object_set_new (item, "content_type", s_string (meta->content_type));
-    json_object_set_new (item, "title", result->title ? s_string (result->title) : json_null ());
-    json_object_set_new (item, "canonical",
-                         result->canonical && *result->canonical ? s_string (result->canonical)
-                                                                 : json_null ());
-    json_object_set_new (item, "noindex", json_boolean (result->noindex));
-    json_object_set_new (item, "depth", s_integer (meta->depth));
-    json_object_set_new (item, "fetched_at", s_time (meta->fetched_at_ms));
-    json_object_set_new (item, "links", s_integer (result->link_count));
-    json_object_set_new (item, "redirects", s_integer (meta->redirects));
-    json_object_set_new (item, "crawl", s_string (self->crawl_id));
-    json_object_set_new (item, "fields", s_fields (self, result));
-    if (s_write_line (self, self->items, self->items_path, item) != 0)
+    self->line_length = 0;
+    S_PUT_LITERAL (self, "{\"url\":");
+    s_put_string (self, meta->url);
+    S_PUT_LITERAL (self, ",\"final_url\":");
+    s_put_string (self, meta->final_url);
+    S_PUT_LITERAL (self, ",\"status\":");
+    s_put_integer (self, meta->status);
+    S_PUT_LITERAL (self, ",\"content_type\":");
+    s_put_string (self, meta->content_type);
+    S_PUT_LITERAL (self, ",\"title\":");
+    if (result->title)
+        s_put_string (self, result->title);
+    else
+        S_PUT_LITERAL (self, "null");
+    S_PUT_LITERAL (self, ",\"canonical\":");
+    if (result->canonical && *result->canonical)
+        s_put_string (self, result->canonical);
+    else
+        S_PUT_LITERAL (self, "null");
+    if (result->noindex)
+        S_PUT_LITERAL (self, ",\"noindex\":true,\"depth\":");
+    else
+        S_PUT_LITERAL (self, ",\"noindex\":false,\"depth\":");
+    s_put_integer (self, meta->depth);
+    S_PUT_LITERAL (self, ",\"fetched_at\":");
+    s_put_time (self, meta->fetched_at_ms);
+    S_PUT_LITERAL (self, ",\"links\":");
+    s_put_integer (self, result->link_count);
+    S_PUT_LITERAL (self, ",\"redirects\":");
+    s_put_integer (self, meta->redirects);
+    S_PUT_LITERAL (self, ",\"crawl\":");
+    s_put (self, self->crawl_json, self->crawl_json_length);
+    S_PUT_LITERAL (self, ",\"fields\":");
+    s_put_fields (self, result);
+    S_PUT_LITERAL (self, "}");
+    if (s_write_line (self, self->items, self->items_path) != 0)
         return -1;
     self->item_count++;
     return 0;
@@ -504,18 +737,32 @@ zc_sink_write_error (zc_sink_t *self, const zc_sink_error_t *error)
 {
     assert (self);
     assert (error);
-    json_t *line = json_object ();
-    json_object_set_new (line, "url", s_string (error->url));
-    json_object_set_new (line, "reason", s_string (error->reason));
-    json_object_set_new (line, "detail", s_string (error->detail));
-    json_object_set_new (line, "status", error->status ? s_integer (error->status) : json_null ());
-    if (error->location && *error->location)
-        json_object_set_new (line, "location", s_string (error->location));
-    json_object_set_new (line, "attempts", s_integer (error->attempts));
-    json_object_set_new (line, "depth", s_integer (error->depth));
-    json_object_set_new (line, "crawl", s_string (self->crawl_id));
-    json_object_set_new (line, "at", s_time (error->at_ms));
-    if (s_write_line (self, self->errors, self->errors_path, line) != 0)
+    self->line_length = 0;
+    S_PUT_LITERAL (self, "{\"url\":");
+    s_put_string (self, error->url);
+    S_PUT_LITERAL (self, ",\"reason\":");
+    s_put_string (self, error->reason);
+    S_PUT_LITERAL (self, ",\"detail\":");
+    s_put_string (self, error->detail);
+    S_PUT_LITERAL (self, ",\"status\":");
+    if (error->status)
+        s_put_integer (self, error->status);
+    else
+        S_PUT_LITERAL (self, "null");
+    if (error->location && *error->location) {
+        S_PUT_LITERAL (self, ",\"location\":");
+        s_put_string (self, error->location);
+    }
+    S_PUT_LITERAL (self, ",\"attempts\":");
+    s_put_integer (self, error->attempts);
+    S_PUT_LITERAL (self, ",\"depth\":");
+    s_put_integer (self, error->depth);
+    S_PUT_LITERAL (self, ",\"crawl\":");
+    s_put (self, self->crawl_json, self->crawl_json_length);
+    S_PUT_LITERAL (self, ",\"at\":");
+    s_put_time (self, error->at_ms);
+    S_PUT_LITERAL (self, "}");
+    if (s_write_line (self, self->errors, self->errors_path) != 0)
         return -1;
     self->error_count++;
     return 0;

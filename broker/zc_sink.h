@@ -1,10 +1,11 @@
 /*  zc_sink — one crawl's output: items.jsonl (one line per 2xx page) and
     errors.jsonl (one line per other final outcome).
 
-    Lines are built as jansson objects and serialised with json_dumpb, never
-    hand-escaped. Every string from the network is first made valid UTF-8
-    (invalid sequences become U+FFFD), so the output files are always valid
-    UTF-8 JSON Lines. Writes go through a buffered FILE*; the broker calls
+    Lines are written by a streaming JSON writer that gives exactly what
+    jansson's json_dumpb (compact, keys in order) gives for the same object
+    (test_zc_sink checks it against jansson). Every string from the
+    network is made valid UTF-8 (invalid sequences become U+FFFD), so the
+    output files are always valid UTF-8 JSON Lines. Writes go through a buffered FILE*; the broker calls
     zc_sink_flush on a timer and the sink flushes when destroyed.
 
     Item line:  {"url", "final_url", "status", "content_type", "title" (null

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "zc_sink.h"
+#include "zc_util.h"
 
 typedef struct {
     char dir[256];
@@ -431,6 +432,329 @@ test_full_disk (void **state)
     rmdir (mnt);
 }
 
+//  --- Differential test against jansson --------------------------------
+//  The reference: how zc_sink built its lines before the streaming writer
+//  (jansson objects dumped with json_dumpb), kept here verbatim in spirit.
+
+static json_t *
+s_ref_string (const char *s)
+{
+    if (!s)
+        s = "";
+    size_t size = strlen (s);
+    json_t *string = json_stringn (s, size);
+    if (string)
+        return string;
+    char *clean = zc_sink_utf8_sanitize (s, size);
+    string = json_string (clean);
+    free (clean);
+    assert_non_null (string);
+    return string;
+}
+
+static json_t *
+s_ref_time (uint64_t time_ms)
+{
+    char buf[64];
+    zc_sink_iso8601 (time_ms, buf, sizeof buf);
+    return json_string (buf);
+}
+
+static char *
+s_ref_key (const char *name)
+{
+    return zc_sink_utf8_sanitize (name ? name : "", name ? strlen (name) : 0);
+}
+
+typedef struct {
+    const char **names; //  distinct rule names
+    bool *all;
+    size_t count;
+} s_ref_rules_t;
+
+static bool
+s_ref_is_rule (const s_ref_rules_t *rules, const char *name)
+{
+    for (size_t i = 0; i < rules->count; i++)
+        if (streq (rules->names[i], name ? name : ""))
+            return true;
+    return false;
+}
+
+static json_t *
+s_ref_fields (const s_ref_rules_t *rules, const zc_result_t *result)
+{
+    json_t *object = json_object ();
+    for (size_t i = 0; i < rules->count; i++) {
+        json_t *values = rules->all[i] ? json_array () : NULL;
+        json_t *single = NULL;
+        for (size_t f = 0; f < result->field_count && !single; f++) {
+            const zc_field_t *field = &result->fields[f];
+            if (!streq (field->name ? field->name : "", rules->names[i]))
+                continue;
+            for (size_t v = 0; v < field->value_count && !single; v++) {
+                if (!values)
+                    single = s_ref_string (field->values[v]);
+                else
+                    json_array_append_new (values, s_ref_string (field->values[v]));
+            }
+        }
+        char *key = s_ref_key (rules->names[i]);
+        json_object_set_new (object, key, values ? values : single ? single : json_null ());
+        free (key);
+    }
+    for (size_t f = 0; f < result->field_count; f++) {
+        const zc_field_t *field = &result->fields[f];
+        if (s_ref_is_rule (rules, field->name))
+            continue;
+        char *key = s_ref_key (field->name);
+        json_t *values = json_object_get (object, key);
+        if (!json_is_array (values)) {
+            values = json_array ();
+            json_object_set_new (object, key, values);
+        }
+        for (size_t v = 0; v < field->value_count; v++)
+            json_array_append_new (values, s_ref_string (field->values[v]));
+        free (key);
+    }
+    return object;
+}
+
+//  The reference line of RESULT (new string, with its newline).
+static char *
+s_ref_item (const s_ref_rules_t *rules, const char *crawl, const zc_result_t *result)
+{
+    const zc_page_meta_t *meta = &result->meta;
+    json_t *item = json_object ();
+    json_object_set_new (item, "url", s_ref_string (meta->url));
+    json_object_set_new (item, "final_url", s_ref_string (meta->final_url));
+    json_object_set_new (item, "status", json_integer ((json_int_t)meta->status));
+    json_object_set_new (item, "content_type", s_ref_string (meta->content_type));
+    json_object_set_new (item, "title",
+                         result->title ? s_ref_string (result->title) : json_null ());
+    json_object_set_new (item, "canonical",
+                         result->canonical && *result->canonical ? s_ref_string (result->canonical)
+                                                                 : json_null ());
+    json_object_set_new (item, "noindex", json_boolean (result->noindex));
+    json_object_set_new (item, "depth", json_integer ((json_int_t)meta->depth));
+    json_object_set_new (item, "fetched_at", s_ref_time (meta->fetched_at_ms));
+    json_object_set_new (item, "links", json_integer ((json_int_t)result->link_count));
+    json_object_set_new (item, "redirects", json_integer ((json_int_t)meta->redirects));
+    json_object_set_new (item, "crawl", s_ref_string (crawl));
+    json_object_set_new (item, "fields", s_ref_fields (rules, result));
+    char *text = json_dumps (item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null (text);
+    json_decref (item);
+    char *line = zsys_sprintf ("%s\n", text);
+    free (text);
+    return line;
+}
+
+static char *
+s_ref_error (const char *crawl, const zc_sink_error_t *error)
+{
+    json_t *line = json_object ();
+    json_object_set_new (line, "url", s_ref_string (error->url));
+    json_object_set_new (line, "reason", s_ref_string (error->reason));
+    json_object_set_new (line, "detail", s_ref_string (error->detail));
+    json_object_set_new (line, "status",
+                         error->status ? json_integer ((json_int_t)error->status) : json_null ());
+    if (error->location && *error->location)
+        json_object_set_new (line, "location", s_ref_string (error->location));
+    json_object_set_new (line, "attempts", json_integer ((json_int_t)error->attempts));
+    json_object_set_new (line, "depth", json_integer ((json_int_t)error->depth));
+    json_object_set_new (line, "crawl", s_ref_string (crawl));
+    json_object_set_new (line, "at", s_ref_time (error->at_ms));
+    char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null (text);
+    json_decref (line);
+    char *result = zsys_sprintf ("%s\n", text);
+    free (text);
+    return result;
+}
+
+//  Reads the whole of PATH (new string).
+static char *
+s_read_file (const char *path)
+{
+    FILE *file = fopen (path, "rb");
+    assert_non_null (file);
+    assert_int_equal (fseek (file, 0, SEEK_END), 0);
+    long size = ftell (file);
+    assert_true (size >= 0);
+    rewind (file);
+    char *data = (char *)zmalloc ((size_t)size + 1);
+    assert_int_equal (fread (data, 1, (size_t)size, file), (size_t)size);
+    fclose (file);
+    return data;
+}
+
+//  Every item and error line is byte for byte what jansson's json_dumps
+//  gave for the objects zc_sink used to build, on tricky strings: quotes,
+//  backslashes, every control character, DEL, "/", U+2028/U+2029,
+//  non-ASCII, 4-byte sequences, invalid UTF-8 of every kind, empty, NULL,
+//  long; extraction fields with and without rules (same names, names that
+//  only collide once made valid UTF-8); extreme integers and times.
+static void
+test_matches_jansson (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    char controls[64];
+    for (int c = 1; c < 32; c++)
+        controls[c - 1] = (char)c;
+    controls[31] = 0x7f;
+    controls[32] = 0;
+    char *big = (char *)zmalloc (200001);
+    for (size_t i = 0; i < 200000; i++)
+        big[i] = "a\"\\\n\xc3\xa9\xe2\x80\xa8/\x01\xff"[i % 12];
+    //  a multiple of 12 bytes: ends after \xff, an invalid byte
+    const char *strings[] = {
+        "",
+        "plain",
+        "quote \" and backslash \\ and both \\\"",
+        controls,
+        "slash / and </script>",
+        "line sep \xe2\x80\xa8 para sep \xe2\x80\xa9",
+        "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xef\xbf\xbd \xef\xbb\xbf",
+        "\xff",
+        "caf\xe9 \xe2\x82 \xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 ok \xe2\x82\xac",
+        "trunc at end \xf0\x9f\x98",
+        "\xc2",
+        "\x80\x80 lone continuations \xbf",
+        "\xf5\xf8\xfc\xfe",
+        "\xe0\x80\x80 overlong 3, \xf0\x80\x80\x80 overlong 4",
+        big,
+    };
+    size_t string_count = sizeof strings / sizeof strings[0];
+    const char *crawls[] = {"c0ffee01", "we\"ird\\id\n\xff"};
+    const uint64_t times[] = {0,
+                              999,
+                              1000,
+                              1700000000123ULL,
+                              1700000000999ULL,
+                              1700000001000ULL,
+                              1700000000001ULL,
+                              253402300799999ULL,
+                              UINT64_MAX};
+    size_t time_count = sizeof times / sizeof times[0];
+    const uint32_t numbers[] = {0, 1, 9, 10, 200, 404, 999999, UINT32_MAX};
+    size_t number_count = sizeof numbers / sizeof numbers[0];
+
+    //  Rule sets: none; one of each kind; names that collide once made
+    //  valid UTF-8 ("k\xff" and "k\xfe" are both "k\xef\xbf\xbd")
+    zc_extract_rule_t rule_sets[][5] = {
+        {{.name = NULL}},
+        {{.name = "title"},
+         {.name = "tags", .all = true},
+         {.name = "both"},
+         {.name = "both", .all = true},
+         {.name = "q\"\\\n"}},
+        {{.name = "k\xff", .all = true}, {.name = "k\xfe"}, {.name = "m\xff"}, {.name = NULL}},
+    };
+    size_t rule_counts[] = {0, 5, 4};
+    const char *v1[] = {"one", "two\"\n", "\xff"};
+    const char *v2[] = {"x"};
+    const char *v3[] = {NULL, ""};
+    zc_field_t field_sets[][7] = {
+        {{.name = "price", .values = v1, .value_count = 3}},
+        {{.name = "extra", .values = v1, .value_count = 3},
+         {.name = "tags", .values = v2, .value_count = 1},
+         {.name = "title", .values = v1, .value_count = 3},
+         {.name = "both", .values = v2, .value_count = 1},
+         {.name = "extra", .values = v2, .value_count = 1},
+         {.name = "empty", .values = v1, .value_count = 0},
+         {.name = NULL, .values = v3, .value_count = 2}},
+        {{.name = "k\xfd", .values = v2, .value_count = 1},
+         {.name = "k\xff", .values = v1, .value_count = 2},
+         {.name = "m\xfe", .values = v3, .value_count = 2},
+         {.name = "k\xfe", .values = v3, .value_count = 1},
+         {.name = "m\xfd", .values = v2, .value_count = 1},
+         {.name = "", .values = v2, .value_count = 1},
+         {.name = "q\"\\\n", .values = v1, .value_count = 1}},
+    };
+    size_t field_counts[] = {1, 7, 7};
+
+    for (size_t c = 0; c < 2; c++) {
+        zc_sink_t *sink = zc_sink_new (fixture->items, fixture->errors, crawls[c]);
+        assert_non_null (sink);
+        char *expected_items = zc_strdup ("");
+        char *expected_errors = zc_strdup ("");
+        size_t n = 0;
+        for (size_t r = 0; r < 3; r++) {
+            zc_sink_set_rules (sink, rule_sets[r], rule_counts[r]);
+            const char *names[5];
+            bool all[5];
+            s_ref_rules_t rules = {.names = names, .all = all, .count = 0};
+            for (size_t i = 0; i < rule_counts[r]; i++) {
+                const char *name = rule_sets[r][i].name ? rule_sets[r][i].name : "";
+                size_t j = 0;
+                while (j < rules.count && !streq (names[j], name))
+                    j++;
+                if (j == rules.count) {
+                    names[j] = name;
+                    all[j] = false;
+                    rules.count++;
+                }
+                all[j] = all[j] || rule_sets[r][i].all;
+            }
+            for (size_t s = 0; s < string_count + 1; s++, n++) {
+                //  s == string_count: the NULL strings
+                const char *text = s < string_count ? strings[s] : NULL;
+                const char *other = strings[(s + 3) % string_count];
+                zc_result_t result = {
+                    .meta = {.url = text,
+                             .final_url = other,
+                             .status = numbers[n % number_count],
+                             .content_type = text,
+                             .depth = numbers[(n + 1) % number_count],
+                             .redirects = numbers[(n + 2) % number_count],
+                             .fetched_at_ms = times[n % time_count]},
+                    .title = text,
+                    .canonical = s % 2 ? text : other,
+                    .noindex = s % 2,
+                    .link_count = n % 5 == 4 ? SIZE_MAX : n,
+                    .fields = field_sets[n % 3],
+                    .field_count = n % 4 == 3 ? 0 : field_counts[n % 3],
+                };
+                assert_int_equal (zc_sink_write_item (sink, &result), 0);
+                char *line = s_ref_item (&rules, crawls[c], &result);
+                char *joined = zsys_sprintf ("%s%s", expected_items, line);
+                free (line);
+                free (expected_items);
+                expected_items = joined;
+
+                zc_sink_error_t error = {.url = text,
+                                         .reason = other,
+                                         .detail = text,
+                                         .status = numbers[(n + 3) % number_count],
+                                         .location = s % 3 ? text : NULL,
+                                         .attempts = numbers[(n + 4) % number_count],
+                                         .depth = numbers[(n + 5) % number_count],
+                                         .at_ms = times[(n + 1) % time_count]};
+                assert_int_equal (zc_sink_write_error (sink, &error), 0);
+                line = s_ref_error (crawls[c], &error);
+                joined = zsys_sprintf ("%s%s", expected_errors, line);
+                free (line);
+                free (expected_errors);
+                expected_errors = joined;
+            }
+        }
+        zc_sink_destroy (&sink);
+        char *items = s_read_file (fixture->items);
+        char *errors = s_read_file (fixture->errors);
+        assert_int_equal (strlen (items), strlen (expected_items));
+        assert_string_equal (items, expected_items);
+        assert_string_equal (errors, expected_errors);
+        free (items);
+        free (errors);
+        free (expected_items);
+        free (expected_errors);
+        unlink (fixture->items);
+        unlink (fixture->errors);
+    }
+    free (big);
+}
+
 int
 main (void)
 {
@@ -443,6 +767,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_open_failure, s_setup, s_teardown),
         cmocka_unit_test (test_iso8601),
         cmocka_unit_test_setup_teardown (test_full_disk, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_matches_jansson, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
