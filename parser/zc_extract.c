@@ -36,14 +36,8 @@
 #define ZC_EXTRACT_MAX_ERROR_BYTES 4096
 
 typedef struct {
-    char *name; //  owned
-    zc_take_t take;
-    char *attr; //  owned, lowercased; "" unless ZC_TAKE_ATTR
-    bool all;
+    zc_extract_spec_t spec;    //  name, take, attr, regex, error
     xmlXPathCompExprPtr xpath; //  owned; NULL if the rule is unusable
-    regex_t regex;             //  valid if has_regex
-    bool has_regex;
-    char *error; //  owned; why the rule is unusable, or NULL
 } s_rule_t;
 
 typedef struct {
@@ -99,13 +93,9 @@ s_ruleset_destroy (s_ruleset_t **self_p)
         return;
     for (size_t i = 0; i < self->rule_count; i++) {
         s_rule_t *rule = &self->rules[i];
-        free (rule->name);
-        free (rule->attr);
         if (rule->xpath)
             xmlXPathFreeCompExpr (rule->xpath);
-        if (rule->has_regex)
-            regfree (&rule->regex);
-        free (rule->error);
+        zc_extract_spec_clear (&rule->spec);
     }
     free (self->rules);
     free (self);
@@ -148,41 +138,80 @@ s_rules_key (const zc_extract_rule_t *rules, size_t rule_count)
     return key;
 }
 
-//  Compiles one rule; on failure sets rule->error (naming the rule).
-static void
-s_rule_compile (s_rule_t *rule, const zc_extract_rule_t *spec, size_t index, const s_ruleset_t *set)
+int
+zc_extract_spec_init (zc_extract_spec_t *spec, const zc_extract_rule_t *rules, size_t index)
 {
-    rule->name = zc_strdup (s_str (spec->name));
-    rule->take = spec->take;
-    rule->all = spec->all;
-    rule->attr = zc_strdup (spec->take == ZC_TAKE_ATTR ? s_str (spec->attr) : "");
-    for (char *p = rule->attr; *p; p++)
+    const zc_extract_rule_t *rule = &rules[index];
+    memset (spec, 0, sizeof *spec);
+    spec->name = zc_strdup (s_str (rule->name));
+    spec->take = rule->take;
+    spec->all = rule->all;
+    spec->attr = zc_strdup (rule->take == ZC_TAKE_ATTR ? s_str (rule->attr) : "");
+    for (char *p = spec->attr; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
-    if (!*rule->name) {
-        rule->error = zsys_sprintf ("rule #%zu: no name", index + 1);
-        return;
+    if (!*spec->name) {
+        spec->error = zsys_sprintf ("rule #%zu: no name", index + 1);
+        return -1;
     }
     for (size_t i = 0; i < index; i++)
-        if (streq (set->rules[i].name, rule->name)) {
-            rule->error = zsys_sprintf ("rule '%s': duplicate name", rule->name);
-            return;
+        if (streq (s_str (rules[i].name), spec->name)) {
+            spec->error = zsys_sprintf ("rule '%s': duplicate name", spec->name);
+            return -1;
         }
-    if ((int)spec->take < (int)ZC_TAKE_TEXT || (int)spec->take > (int)ZC_TAKE_ATTR) {
-        rule->error = zsys_sprintf ("rule '%s': unknown take %d", rule->name, (int)spec->take);
-        return;
+    if ((int)rule->take < (int)ZC_TAKE_TEXT || (int)rule->take > (int)ZC_TAKE_ATTR) {
+        spec->error = zsys_sprintf ("rule '%s': unknown take %d", spec->name, (int)rule->take);
+        return -1;
     }
-    if (spec->take == ZC_TAKE_ATTR && !*rule->attr) {
-        rule->error = zsys_sprintf ("rule '%s': take attr needs an attribute name", rule->name);
-        return;
+    if (rule->take == ZC_TAKE_ATTR && !*spec->attr) {
+        spec->error = zsys_sprintf ("rule '%s': take attr needs an attribute name", spec->name);
+        return -1;
     }
+    return 0;
+}
+
+int
+zc_extract_spec_regex (zc_extract_spec_t *spec, const zc_extract_rule_t *rule)
+{
+    if (!rule->regex || !*rule->regex)
+        return 0;
+    int rc = regcomp (&spec->regex, rule->regex, REG_EXTENDED);
+    if (rc != 0) {
+        char message[256];
+        regerror (rc, &spec->regex, message, sizeof message);
+        spec->error =
+            zsys_sprintf ("rule '%s': invalid regex '%s': %s", spec->name, rule->regex, message);
+        return -1;
+    }
+    spec->has_regex = true;
+    return 0;
+}
+
+void
+zc_extract_spec_clear (zc_extract_spec_t *spec)
+{
+    free (spec->name);
+    free (spec->attr);
+    if (spec->has_regex)
+        regfree (&spec->regex);
+    free (spec->error);
+    memset (spec, 0, sizeof *spec);
+}
+
+//  Compiles one rule; on failure sets rule->spec.error (naming the rule).
+static void
+s_rule_compile (s_rule_t *rule, const zc_extract_rule_t *rules, size_t index)
+{
+    const zc_extract_rule_t *spec = &rules[index];
+    if (zc_extract_spec_init (&rule->spec, rules, index) != 0)
+        return;
     const char *selector = s_str (spec->selector);
     char *translated = NULL;
     if (!spec->xpath) {
         char *error = NULL;
         translated = zc_css_to_xpath (selector, &error);
         if (!translated) {
-            rule->error = zsys_sprintf ("rule '%s': %s", rule->name, error);
+            rule->spec.error = zsys_sprintf ("rule '%s': %s", rule->spec.name, error);
             free (error);
             return;
         }
@@ -192,21 +221,13 @@ s_rule_compile (s_rule_t *rule, const zc_extract_rule_t *spec, size_t index, con
                       : NULL;
     free (translated);
     if (!rule->xpath) {
-        rule->error = zsys_sprintf ("rule '%s': invalid XPath '%s'", rule->name, selector);
+        rule->spec.error =
+            zsys_sprintf ("rule '%s': invalid XPath '%s'", rule->spec.name, selector);
         return;
     }
-    if (spec->regex && *spec->regex) {
-        int rc = regcomp (&rule->regex, spec->regex, REG_EXTENDED);
-        if (rc != 0) {
-            char message[256];
-            regerror (rc, &rule->regex, message, sizeof message);
-            rule->error = zsys_sprintf ("rule '%s': invalid regex '%s': %s", rule->name,
-                                        spec->regex, message);
-            xmlXPathFreeCompExpr (rule->xpath);
-            rule->xpath = NULL;
-            return;
-        }
-        rule->has_regex = true;
+    if (zc_extract_spec_regex (&rule->spec, spec) != 0) {
+        xmlXPathFreeCompExpr (rule->xpath);
+        rule->xpath = NULL;
     }
 }
 
@@ -227,7 +248,7 @@ s_ruleset_get (zc_extract_t *self, const zc_extract_rule_t *rules, size_t rule_c
     memset (set->rules, 0, rule_count * sizeof *set->rules);
     set->rule_count = rule_count;
     for (size_t i = 0; i < rule_count; i++)
-        s_rule_compile (&set->rules[i], &rules[i], i, set);
+        s_rule_compile (&set->rules[i], rules, i);
     self->compiles++;
     int rc = zhashx_insert (self->sets, key, set);
     assert (rc == 0);
@@ -263,14 +284,13 @@ zc_extract_compiles (zc_extract_t *self)
     return self->compiles;
 }
 
-//  Text with ASCII whitespace runs collapsed to one space and trimmed.
-static char *
-s_collapse (const char *text)
+char *
+zc_extract_collapse (const char *text, size_t size)
 {
-    char *out = zc_malloc (strlen (text) + 1);
+    char *out = zc_malloc (size + 1);
     size_t len = 0;
     bool space = false;
-    for (const char *p = text; *p; p++) {
+    for (const char *p = text; p < text + size && *p; p++) {
         if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') {
             space = len > 0;
             continue;
@@ -302,7 +322,7 @@ s_inner_html (xmlDocPtr doc, xmlNodePtr node)
 
 //  The raw value RULE takes from NODE (new string), or NULL if none.
 static char *
-s_node_value (const s_rule_t *rule, xmlDocPtr doc, xmlNodePtr node)
+s_node_value (const zc_extract_spec_t *rule, xmlDocPtr doc, xmlNodePtr node)
 {
     bool element = node->type == XML_ELEMENT_NODE || node->type == XML_DOCUMENT_NODE ||
                    node->type == XML_HTML_DOCUMENT_NODE;
@@ -311,7 +331,7 @@ s_node_value (const s_rule_t *rule, xmlDocPtr doc, xmlNodePtr node)
         xmlChar *content = xmlNodeGetContent (node);
         if (!content)
             return NULL;
-        char *text = s_collapse ((const char *)content);
+        char *text = zc_extract_collapse ((const char *)content, strlen ((const char *)content));
         xmlFree (content);
         return text;
     }
@@ -338,7 +358,7 @@ s_node_value (const s_rule_t *rule, xmlDocPtr doc, xmlNodePtr node)
 //  Applies the rule's regex to VALUE (consumed). Returns the value to keep
 //  (new string), or NULL if it is dropped.
 static char *
-s_filter (const s_rule_t *rule, char *value)
+s_filter (const zc_extract_spec_t *rule, char *value)
 {
     if (!rule->has_regex || !value)
         return value;
@@ -353,15 +373,10 @@ s_filter (const s_rule_t *rule, char *value)
     return kept;
 }
 
-typedef struct {
-    zc_extract_result_t *result;
-    size_t total_bytes;
-} s_output_t;
-
 //  Adds VALUE (consumed) to the field of RULE, creating it on first use.
 //  Returns false once the rule wants no more values.
 static bool
-s_add_value (s_output_t *output, const s_rule_t *rule, char *value)
+s_add_value (zc_extract_output_t *output, const zc_extract_spec_t *rule, char *value)
 {
     zc_extract_result_t *result = output->result;
     zc_extract_field_t *field =
@@ -411,8 +426,15 @@ s_add_value (s_output_t *output, const s_rule_t *rule, char *value)
     return rule->all;
 }
 
-static void
-s_add_error (zc_extract_result_t *result, const char *error)
+bool
+zc_extract_output_add (zc_extract_output_t *output, const zc_extract_spec_t *spec, char *value)
+{
+    value = s_filter (spec, value);
+    return value ? s_add_value (output, spec, value) : true;
+}
+
+void
+zc_extract_output_error (zc_extract_result_t *result, const char *error)
 {
     if (!result->error) {
         result->error = zc_strdup (error);
@@ -427,9 +449,11 @@ s_add_error (zc_extract_result_t *result, const char *error)
 
 //  Evaluates one usable rule. Returns 0, or -1 if evaluation failed.
 static int
-s_rule_run (const s_rule_t *rule, xmlDocPtr doc, xmlXPathContextPtr context, s_output_t *output)
+s_rule_run (const s_rule_t *compiled, xmlDocPtr doc, xmlXPathContextPtr context,
+            zc_extract_output_t *output)
 {
-    xmlXPathObjectPtr object = xmlXPathCompiledEval (rule->xpath, context);
+    const zc_extract_spec_t *rule = &compiled->spec;
+    xmlXPathObjectPtr object = xmlXPathCompiledEval (compiled->xpath, context);
     if (!object)
         return -1;
     int rc = 0;
@@ -438,8 +462,7 @@ s_rule_run (const s_rule_t *rule, xmlDocPtr doc, xmlXPathContextPtr context, s_o
         if (nodes && nodes->nodeNr > 1)
             xmlXPathNodeSetSort (nodes);
         for (int i = 0; nodes && i < nodes->nodeNr; i++) {
-            char *value = s_filter (rule, s_node_value (rule, doc, nodes->nodeTab[i]));
-            if (value && !s_add_value (output, rule, value))
+            if (!zc_extract_output_add (output, rule, s_node_value (rule, doc, nodes->nodeTab[i])))
                 break;
         }
     } else if (object->type == XPATH_STRING || object->type == XPATH_NUMBER ||
@@ -448,13 +471,11 @@ s_rule_run (const s_rule_t *rule, xmlDocPtr doc, xmlXPathContextPtr context, s_o
         char *value = string ? zc_strdup ((const char *)string) : NULL;
         xmlFree (string);
         if (rule->take == ZC_TAKE_TEXT && value) {
-            char *collapsed = s_collapse (value);
+            char *collapsed = zc_extract_collapse (value, strlen (value));
             free (value);
             value = collapsed;
         }
-        value = s_filter (rule, value);
-        if (value)
-            s_add_value (output, rule, value);
+        (void)zc_extract_output_add (output, rule, value);
     } else
         rc = -1;
     xmlXPathFreeObject (object);
@@ -474,16 +495,16 @@ zc_extract_run (zc_extract_t *self, const zc_extract_rule_t *rules, size_t rule_
     s_quiet_begin (&quiet);
     s_ruleset_t *set = s_ruleset_get (self, rules, rule_count);
     xmlXPathContextPtr context = doc ? xmlXPathNewContext (doc) : NULL;
-    s_output_t output = {.result = result};
+    zc_extract_output_t output = {.result = result};
     int rc = 0;
     for (size_t i = 0; i < set->rule_count; i++) {
         const s_rule_t *rule = &set->rules[i];
-        if (rule->error) {
-            s_add_error (result, rule->error);
+        if (rule->spec.error) {
+            zc_extract_output_error (result, rule->spec.error);
             rc = -1;
         } else if (context && s_rule_run (rule, doc, context, &output) != 0) {
-            char *error = zsys_sprintf ("rule '%s': XPath evaluation failed", rule->name);
-            s_add_error (result, error);
+            char *error = zsys_sprintf ("rule '%s': XPath evaluation failed", rule->spec.name);
+            zc_extract_output_error (result, error);
             free (error);
             rc = -1;
         }

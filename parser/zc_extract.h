@@ -18,6 +18,8 @@
 #include "zc_msg.h"
 
 #include <libxml/tree.h>
+#include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct zc_extract zc_extract_t;
@@ -54,5 +56,50 @@ size_t zc_extract_compiles (zc_extract_t *self);
 
 //  Frees what a result owns and zeroes it.
 void zc_extract_result_clear (zc_extract_result_t *result);
+
+//  ---------------------------------------------------------------------
+//  Shared with zc_stream (the same rules evaluated during the SAX pass):
+//  a rule's validation and value handling, whatever selects its nodes.
+
+typedef struct {
+    char *name; //  owned
+    zc_take_t take;
+    char *attr; //  owned, lowercased; "" unless ZC_TAKE_ATTR
+    bool all;
+    regex_t regex; //  valid if has_regex
+    bool has_regex;
+    char *error; //  owned; why the rule is unusable, or NULL
+} zc_extract_spec_t;
+
+//  Fills *SPEC from RULES[INDEX] and checks its name (set, unique among
+//  RULES[0..INDEX-1]), take and attribute. Returns 0, or -1 with
+//  SPEC->error set. Clear SPEC with zc_extract_spec_clear in any case.
+int zc_extract_spec_init (zc_extract_spec_t *spec, const zc_extract_rule_t *rules, size_t index);
+
+//  Compiles RULE's regex (if any) into SPEC; to be called once the
+//  selector is known to be good. Returns 0, or -1 with SPEC->error set.
+int zc_extract_spec_regex (zc_extract_spec_t *spec, const zc_extract_rule_t *rule);
+
+//  Frees what SPEC owns and zeroes it.
+void zc_extract_spec_clear (zc_extract_spec_t *spec);
+
+//  TEXT (SIZE bytes, or up to a NUL) with ASCII whitespace runs collapsed
+//  to one space and trimmed: a text value. New string; caller frees.
+char *zc_extract_collapse (const char *text, size_t size);
+
+//  A page's result being built, with its byte budget.
+typedef struct {
+    zc_extract_result_t *result; //  borrowed
+    size_t total_bytes;
+} zc_extract_output_t;
+
+//  Adds VALUE (a new string, consumed; NULL = the node has no value) taken
+//  by SPEC: regex filter, UTF-8 repair, size caps, appended to SPEC's
+//  field. Returns false once the rule wants no more values (first, or caps).
+bool zc_extract_output_add (zc_extract_output_t *output, const zc_extract_spec_t *spec,
+                            char *value);
+
+//  Appends ERROR to RESULT->error ("a; b"), bounded.
+void zc_extract_output_error (zc_extract_result_t *result, const char *error);
 
 #endif
