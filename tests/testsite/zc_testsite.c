@@ -36,7 +36,9 @@
 #include <time.h>
 #include <zlib.h>
 
-#define S_MAX_LINKS 64
+#define S_MAX_LINKS 256 //  --links up to S_LINKS_MAX: up to 1.5x that + extras
+#define S_LINKS_MAX 160
+#define S_SUFFIX_MAX 64
 #define S_HREF_MAX 256
 #define S_PATH_MAX 64
 #define S_TEXT_MAX 256
@@ -170,6 +172,10 @@ typedef struct {
     int slow_ms;
     size_t big_bytes;
     size_t page_bytes;           //  filler target of /p/ pages, 0 = none
+    uint32_t links;              //  mean links per /p/ page, 0 = the default mix
+    uint32_t hosts;              //  hosts mode: number of hosts, 0 = one host
+    char suffix[S_SUFFIX_MAX];   //  hosts mode: "h<K>.<suffix>"
+    char portpart[16];           //  ":port", "" for port 0 or 80
     char base[S_BASE_MAX];       //  canonical "http://host:port", "" if port unknown
     char base_upper[S_BASE_MAX]; //  same with uppercase scheme and host
     char external[S_BASE_MAX];   //  external listener base, "" if unknown
@@ -186,6 +192,7 @@ typedef struct {
     char anchor[64];       //  anchor text
     s_target_kind_t kind;
     char target[S_PATH_MAX]; //  S_TARGET_PATH: canonical path and query
+    uint32_t host;           //  S_TARGET_PATH: the target's host (hosts mode; else 0)
 } s_link_t;
 
 typedef struct {
@@ -197,6 +204,7 @@ typedef struct {
     int body_words; //  words per paragraph (about)
     uint32_t price_cents;
     size_t fill_to; //  filler paragraphs until the page is about this size, 0 = none
+    uint32_t host;  //  hosts mode: the host the page lives on (else 0)
     size_t link_count;
     s_link_t links[S_MAX_LINKS];
 } s_doc_t;
@@ -247,6 +255,30 @@ s_link_add (s_doc_t *doc, s_target_kind_t kind, const char *target, const char *
     snprintf (link->anchor, sizeof link->anchor, "%s", anchor);
     link->kind = kind;
     snprintf (link->target, sizeof link->target, "%s", kind == S_TARGET_PATH ? target : "");
+    link->host = doc->host;
+}
+
+//  "http://h<K>.<suffix>[:port]" in hosts mode, else the site's base, into OUT.
+static void
+s_host_base (const s_site_t *site, uint32_t host, char *out, size_t size)
+{
+    if (site->hosts == 0)
+        snprintf (out, size, "%s", site->base);
+    else
+        snprintf (out, size, "http://h%u.%s%s", host, site->suffix, site->portpart);
+}
+
+//  Adds an absolute link to TARGET (a path) on HOST (hosts mode).
+static void
+s_link_add_on (const s_site_t *site, s_doc_t *doc, uint32_t host, const char *target,
+               const char *anchor)
+{
+    char base[S_BASE_MAX];
+    s_host_base (site, host, base, sizeof base);
+    size_t before = doc->link_count;
+    s_link_add (doc, S_TARGET_PATH, target, anchor, "%s%s", base, target);
+    if (doc->link_count > before)
+        doc->links[before].host = host;
 }
 
 static void
@@ -278,11 +310,25 @@ s_link_page (const s_site_t *site, s_doc_t *doc, uint64_t *rng, uint32_t j, cons
     else
         snprintf (anchor, sizeof anchor, "Page %u", j);
 
+    if (site->hosts > 0 && j % site->hosts != doc->host) {
+        s_link_add_on (site, doc, j % site->hosts, target, anchor);
+        return;
+    }
     bool home = strcmp (dir, "/") == 0;
     bool deep = strcmp (dir, "/p/deep/") == 0;
     uint32_t form = s_below (rng, 10);
     if ((form == 4 || form == 5) && !site->base[0])
         form = 0; //  port unknown (written to a directory): no absolute URLs
+    //  Absolute forms name the page's own host (h<K> in hosts mode)
+    char base[S_BASE_MAX], base_upper[S_BASE_MAX];
+    s_host_base (site, doc->host, base, sizeof base);
+    snprintf (base_upper, sizeof base_upper, "%s", site->base_upper);
+    if (site->hosts > 0) {
+        size_t k = 0;
+        for (; base[k]; k++)
+            base_upper[k] = (base[k] >= 'a' && base[k] <= 'z') ? (char)(base[k] - 32) : base[k];
+        base_upper[k] = '\0';
+    }
     switch (form) {
     case 0:
         s_link_add (doc, S_TARGET_PATH, target, anchor, "%s", target);
@@ -309,10 +355,10 @@ s_link_page (const s_site_t *site, s_doc_t *doc, uint64_t *rng, uint32_t j, cons
                     j, query);
         break;
     case 4:
-        s_link_add (doc, S_TARGET_PATH, target, anchor, "%s%s", site->base, target);
+        s_link_add (doc, S_TARGET_PATH, target, anchor, "%s%s", base, target);
         break;
     case 5:
-        s_link_add (doc, S_TARGET_PATH, target, anchor, "%s%s", site->base_upper, target);
+        s_link_add (doc, S_TARGET_PATH, target, anchor, "%s%s", base_upper, target);
         break;
     case 6:
         s_link_add (doc, S_TARGET_PATH, target, anchor, "%s#sec%u", target, s_below (rng, 9));
@@ -369,6 +415,7 @@ s_doc_page (const s_site_t *site, uint32_t i, s_doc_t *doc)
     doc->body_words = 30 + (int)s_below (&rng, 50);
     doc->price_cents = 99 + s_below (&rng, 99900);
     doc->fill_to = site->page_bytes;
+    doc->host = site->hosts > 0 ? i % site->hosts : 0;
 
     bool deep = i % S_BASE_EVERY == 5;
     const char *dir = deep ? "/p/deep/" : "/p/";
@@ -379,12 +426,24 @@ s_doc_page (const s_site_t *site, uint32_t i, s_doc_t *doc)
     for (int k = 0; k < 3; k++)
         if (kids[k] < site->pages)
             s_link_page (site, doc, &rng, (uint32_t)kids[k], dir);
-    if (i % 5 == 0)
-        s_link_add (doc, S_TARGET_PATH, "/", "Home", "/");
+    if (i % 5 == 0) {
+        if (doc->host != 0)
+            s_link_add_on (site, doc, 0, "/", "Home"); //  the home page is on h0
+        else
+            s_link_add (doc, S_TARGET_PATH, "/", "Home", "/");
+    }
 
-    size_t want = 20 + s_below (&rng, 21);
-    while (doc->link_count + 6 < want)
-        s_link_page (site, doc, &rng, s_below (&rng, site->pages), dir);
+    if (site->links == 0) {
+        size_t want = 20 + s_below (&rng, 21);
+        while (doc->link_count + 6 < want)
+            s_link_page (site, doc, &rng, s_below (&rng, site->pages), dir);
+    } else {
+        //  want: uniform in [L/2, L/2 + L], mean L; the links added below
+        //  (mail, script, external, self, duplicates) are about 4 on average
+        size_t want = site->links / 2 + s_below (&rng, site->links + 1);
+        while (doc->link_count + 4 < want && doc->link_count + 8 < S_MAX_LINKS)
+            s_link_page (site, doc, &rng, s_below (&rng, site->pages), dir);
+    }
 
     //  Links a crawler must ignore or deduplicate
     if (s_below (&rng, 2))
@@ -433,8 +492,12 @@ s_doc_gzip (const s_site_t *site, s_doc_t *doc)
     doc->paragraphs = 8;
     doc->body_words = 80;
     s_link_add (doc, S_TARGET_PATH, "/", "Home", "/");
-    if (site->pages > 1)
-        s_link_add (doc, S_TARGET_PATH, "/p/1.html", "Page 1", "p/1.html");
+    if (site->pages > 1) {
+        if (site->hosts > 1)
+            s_link_add_on (site, doc, 1, "/p/1.html", "Page 1"); //  page 1 lives on h1
+        else
+            s_link_add (doc, S_TARGET_PATH, "/p/1.html", "Page 1", "p/1.html");
+    }
 }
 
 static void
@@ -558,16 +621,54 @@ s_route (const s_site_t *site, const char *path, uint32_t *index)
     return S_ROUTE_NOT_FOUND;
 }
 
-static void
+//  True if SUFFIX is a usable host name suffix (letters, digits, '-', '.',
+//  not empty, no leading or trailing '.', shorter than S_SUFFIX_MAX).
+static bool
+s_suffix_valid (const char *suffix)
+{
+    size_t n = strlen (suffix);
+    if (n == 0 || n >= S_SUFFIX_MAX || suffix[0] == '.' || suffix[n - 1] == '.')
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        char c = suffix[k];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static const char *
+s_suffix_of (const zc_testsite_config_t *config)
+{
+    return config->host_suffix ? config->host_suffix : "bench.test";
+}
+
+//  Returns 0, or -1 if the hosts-mode suffix is unusable.
+static int
 s_site_init (s_site_t *site, const zc_testsite_config_t *config, int port, int external_port)
 {
     memset (site, 0, sizeof *site);
+    if (config->hosts > 0 && !s_suffix_valid (s_suffix_of (config))) {
+        fprintf (stderr, "zc_testsite: bad host suffix\n");
+        return -1;
+    }
     site->pages = config->pages ? config->pages : 100;
     site->seed = config->seed;
     site->port = port;
     site->slow_ms = config->slow_ms > 0 ? config->slow_ms : 5000;
     site->big_bytes = config->big_bytes ? config->big_bytes : 2 * 1024 * 1024;
     site->page_bytes = config->page_bytes;
+    site->links = config->links > S_LINKS_MAX ? S_LINKS_MAX : config->links;
+    site->hosts = config->hosts;
+    if (site->hosts > 0) {
+        const char *suffix = s_suffix_of (config);
+        for (size_t k = 0; suffix[k]; k++)
+            site->suffix[k] =
+                (suffix[k] >= 'A' && suffix[k] <= 'Z') ? (char)(suffix[k] + 32) : suffix[k];
+        if (port > 0 && port != 80)
+            snprintf (site->portpart, sizeof site->portpart, ":%d", port);
+    }
     const char *host = config->host && *config->host ? config->host : "127.0.0.1";
     bool v6 = strchr (host, ':') != NULL;
     char lower[S_BASE_MAX / 2], upper[S_BASE_MAX / 2];
@@ -590,27 +691,47 @@ s_site_init (s_site_t *site, const zc_testsite_config_t *config, int port, int e
     if (external_port > 0)
         snprintf (site->external, sizeof site->external, "http://%s%s%s:%d", open, lower, close,
                   external_port);
+    if (site->hosts > 0) {
+        //  h0 is the site's base: the seed, the fixed paths, redirect targets
+        s_host_base (site, 0, site->base, sizeof site->base);
+        size_t at = 0;
+        for (; site->base[at]; at++) {
+            char c = site->base[at];
+            site->base_upper[at] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+        }
+        site->base_upper[at] = '\0';
+    }
+    return 0;
 }
 
 //  ---------------------------------------------------------------------
 //  Ground truth: BFS over the links' targets from "/"
+
+typedef struct {
+    uint32_t host; //  hosts mode: the URL's host (else 0)
+    char *path;    //  owned: canonical path and query
+} s_node_t;
 
 static json_t *
 s_truth (const s_site_t *site)
 {
     json_t *pages = json_array ();
     json_t *errors = json_array ();
-    json_t *seen = json_object (); //  set of paths
+    json_t *seen = json_object (); //  set of canonical URLs
     size_t cap = 1024, head = 0, tail = 0;
-    char **queue = s_realloc (NULL, cap * sizeof *queue);
-    queue[tail++] = s_strdup ("/");
-    json_object_set_new (seen, "/", json_true ());
+    s_node_t *queue = s_realloc (NULL, cap * sizeof *queue);
+    queue[tail++] = (s_node_t){.host = 0, .path = s_strdup ("/")};
+    char url[S_BASE_MAX + S_PATH_MAX], final_url[S_BASE_MAX + S_PATH_MAX];
+    snprintf (url, sizeof url, "%s/", site->base);
+    json_object_set_new (seen, url, json_true ());
     s_doc_t *doc = s_realloc (NULL, sizeof *doc);
 
     while (head < tail) {
-        char *path = queue[head++];
-        char url[S_BASE_MAX + S_PATH_MAX], final_url[S_BASE_MAX + S_PATH_MAX];
-        snprintf (url, sizeof url, "%s%s", site->base, path);
+        char *path = queue[head].path;
+        s_host_base (site, queue[head].host, url, sizeof url);
+        head++;
+        size_t base_len = strlen (url);
+        snprintf (url + base_len, sizeof url - base_len, "%s", path);
         snprintf (final_url, sizeof final_url, "%s", url);
         char bare[S_PATH_MAX];
         snprintf (bare, sizeof bare, "%.*s", (int)strcspn (path, "?"), path);
@@ -653,14 +774,20 @@ s_truth (const s_site_t *site)
                                                  doc->title_text, "final_url", final_url));
         for (size_t k = 0; k < doc->link_count; k++) {
             const s_link_t *link = &doc->links[k];
-            if (link->kind != S_TARGET_PATH || json_object_get (seen, link->target))
+            if (link->kind != S_TARGET_PATH)
                 continue;
-            json_object_set_new (seen, link->target, json_true ());
+            char target[S_BASE_MAX + S_PATH_MAX];
+            s_host_base (site, link->host, target, sizeof target);
+            size_t len = strlen (target);
+            snprintf (target + len, sizeof target - len, "%s", link->target);
+            if (json_object_get (seen, target))
+                continue;
+            json_object_set_new (seen, target, json_true ());
             if (tail == cap) {
                 cap *= 2;
                 queue = s_realloc (queue, cap * sizeof *queue);
             }
-            queue[tail++] = s_strdup (link->target);
+            queue[tail++] = (s_node_t){.host = link->host, .path = s_strdup (link->target)};
         }
         free (path);
     }
@@ -1175,6 +1302,10 @@ s_gzip (const char *in, size_t size, unsigned char **out, size_t *out_size)
 zc_testsite_t *
 zc_testsite_new (const zc_testsite_config_t *config)
 {
+    if (config->hosts > 0 && !s_suffix_valid (s_suffix_of (config))) {
+        fprintf (stderr, "zc_testsite: bad host suffix\n");
+        return NULL;
+    }
     zc_testsite_t *self = s_realloc (NULL, sizeof *self);
     memset (self, 0, sizeof *self);
     atomic_init (&self->hits, 0);
@@ -1222,7 +1353,10 @@ zc_testsite_new (const zc_testsite_config_t *config)
         zc_testsite_destroy (&self);
         return NULL;
     }
-    s_site_init (&self->gen, config, port, external_port);
+    if (s_site_init (&self->gen, config, port, external_port) != 0) {
+        zc_testsite_destroy (&self);
+        return NULL;
+    }
     snprintf (self->url, sizeof self->url, "%s", self->gen.base);
     snprintf (self->external_url, sizeof self->external_url, "%s", self->gen.external);
     self->scenarios = zc_scenarios_new (port, self->gen.external, self->gen.slow_ms);
@@ -1310,7 +1444,8 @@ json_t *
 zc_testsite_truth_static (const zc_testsite_config_t *config)
 {
     s_site_t site;
-    s_site_init (&site, config, config->port, config->external_port);
+    if (s_site_init (&site, config, config->port, config->external_port) != 0)
+        return NULL;
     return s_truth (&site);
 }
 
@@ -1371,7 +1506,8 @@ int
 zc_testsite_write_dir (const zc_testsite_config_t *config, const char *dir)
 {
     s_site_t site;
-    s_site_init (&site, config, config->port, config->external_port);
+    if (s_site_init (&site, config, config->port, config->external_port) != 0)
+        return -1;
     char sub[4096];
     if (s_mkdir (dir) != 0)
         return -1;
@@ -1401,4 +1537,33 @@ zc_testsite_write_dir (const zc_testsite_config_t *config, const char *dir)
     rc |= s_write_big (&site, dir, "big-chunked.html");
     free (doc);
     return rc ? -1 : 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Hosts mode: names and test addresses
+
+int
+zc_testsite_host_name (const zc_testsite_config_t *config, uint32_t k, char *out, size_t size)
+{
+    const char *suffix = s_suffix_of (config);
+    if (config->hosts == 0 || k >= config->hosts || !s_suffix_valid (suffix) || !out)
+        return -1;
+    int n = snprintf (out, size, "h%u.%s", k, suffix);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    for (char *c = out; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+    return 0;
+}
+
+int
+zc_testsite_host_address (uint32_t k, char *out, size_t size)
+{
+    //  254 values per octet (1..254): 127.0.0.0/8 holds 254^3 such addresses
+    if (k >= 254u * 254u * 254u || !out)
+        return -1;
+    unsigned a = 1 + k / (254u * 254u), b = 1 + (k / 254u) % 254u, c = 1 + k % 254u;
+    int n = snprintf (out, size, "127.%u.%u.%u", a, b, c);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
 }

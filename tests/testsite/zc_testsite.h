@@ -55,21 +55,37 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t pages;       //  generated pages (0 = 100)
-    uint64_t seed;        //  generator seed
-    const char *host;     //  listen address of both listeners ("127.0.0.1")
-    int port;             //  main listener port, 0 = any
-    int external_port;    //  external listener port, 0 = any
-    int slow_ms;          //  /slow.html delay (0 = 5000)
-    size_t big_bytes;     //  /big.html size (0 = 2 MiB)
-    const char *log_path; //  request log (NULL = none)
-    size_t page_bytes;    //  pad generated /p/ pages with filler text to about this size
-                          //  (0 = no filler; links and truth are unchanged)
+    uint32_t pages;          //  generated pages (0 = 100)
+    uint64_t seed;           //  generator seed
+    const char *host;        //  listen address of both listeners ("127.0.0.1")
+    int port;                //  main listener port, 0 = any
+    int external_port;       //  external listener port, 0 = any
+    int slow_ms;             //  /slow.html delay (0 = 5000)
+    size_t big_bytes;        //  /big.html size (0 = 2 MiB)
+    const char *log_path;    //  request log (NULL = none)
+    size_t page_bytes;       //  pad generated /p/ pages with filler text to about this size
+                             //  (0 = no filler; links and truth are unchanged)
+    uint32_t links;          //  about this many links per generated page, on average (0 = the
+                             //  generator's own mix: 20 to 40, mean about 30)
+    uint32_t hosts;          //  0 = one host (host, above); N > 0: many hosts, see "Hosts mode"
+    const char *host_suffix; //  hosts mode: the hosts' domain (NULL = "bench.test")
 } zc_testsite_config_t;
+
+/*  Hosts mode (config->hosts = N > 0, for broad-crawl benchmarks): generated
+    page i lives on host "h<i % N>.<suffix>", the home page "/" and the fixed
+    paths (/gzip.html, /redirect/..., /slow.html, /big*.html) on h0. A link to
+    a page on another host is absolute ("http://h<K>.<suffix>:<port>/p/<j>.html",
+    no ":<port>" for port 0 or 80); links within a host keep their usual
+    variety of forms. The server answers every host alike (pages do not
+    depend on the Host header), so does a directory written with
+    zc_testsite_write_dir. zc_testsite_url and the truth's "seed" are h0's
+    URL; the truth lists every page under its own host. Crawlers reach the
+    hosts with curl-style resolve entries (see zc_testsite_host_address). */
 
 typedef struct zc_testsite zc_testsite_t;
 
-//  Starts both listeners. Returns NULL (logged) if a listener cannot start.
+//  Starts both listeners. Returns NULL (logged) if a listener cannot start
+//  (or config->host_suffix is not a host name).
 zc_testsite_t *zc_testsite_new (const zc_testsite_config_t *config);
 
 //  Stops the listeners and frees everything. NULL-safe; sets *self_p = NULL.
@@ -102,10 +118,20 @@ uint64_t zc_testsite_external_hits (zc_testsite_t *self);
 //  the external listener on config->external_port, without starting it
 //  (e.g. for a directory written by zc_testsite_write_dir and served by
 //  nginx on that port). Same shape as zc_testsite_truth. Caller decrefs.
+//  NULL if config->host_suffix is not a host name.
 json_t *zc_testsite_truth_static (const zc_testsite_config_t *config);
 
 //  Writes every generated page under DIR as files (DIR/index.html,
 //  DIR/p/N.html, ...). Returns 0 or -1.
 int zc_testsite_write_dir (const zc_testsite_config_t *config, const char *dir);
+
+//  Hosts mode: the name of host K, "h<K>.<suffix>", into OUT. Returns 0, or
+//  -1 if config->hosts is 0, K >= config->hosts, the suffix is not a host
+//  name (letters, digits, '-', '.'; at most 63 bytes) or OUT is too small.
+int zc_testsite_host_name (const zc_testsite_config_t *config, uint32_t k, char *out, size_t size);
+
+//  A loopback address for host K, distinct for every K < 254^3:
+//  "127.A.B.C" with A, B, C in 1..254 (never .0 or .255). Returns 0 or -1.
+int zc_testsite_host_address (uint32_t k, char *out, size_t size);
 
 #endif

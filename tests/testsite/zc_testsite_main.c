@@ -20,8 +20,10 @@
 
 //  Every option takes a value.
 static const char *const s_options[] = {
-    "--pages",     "--seed", "--host",  "--port",       "--external-port", "--slow-ms",
-    "--big-bytes", "--log",  "--truth", "--ready-file", "--page-bytes",    "--write-dir"};
+    "--pages",         "--seed",        "--host",         "--port",
+    "--external-port", "--slow-ms",     "--big-bytes",    "--log",
+    "--truth",         "--ready-file",  "--page-bytes",   "--links",
+    "--hosts",         "--host-suffix", "--resolve-file", "--write-dir"};
 
 static void
 s_usage (FILE *out)
@@ -37,6 +39,13 @@ s_usage (FILE *out)
                   "  --big-bytes N       size of /big.html and /big-chunked.html (default 2 MiB)\n"
                   "  --page-bytes N      pad each generated page with filler paragraphs to about\n"
                   "                      N bytes (default 0: no filler; links are unchanged)\n"
+                  "  --links N           about N links per generated page on average, 1..160\n"
+                  "                      (default: the generator's own mix, 20 to 40)\n"
+                  "  --hosts N           spread the pages over N hosts h<K>.SUFFIX (page i on\n"
+                  "                      h<i %% N>, home on h0; default: one host)\n"
+                  "  --host-suffix S     domain of the --hosts names (default bench.test)\n"
+                  "  --resolve-file FILE with --hosts: write one curl-style resolve entry per\n"
+                  "                      host, h<K>.SUFFIX:PORT:127.A.B.C (distinct addresses)\n"
                   "  --log FILE          append one line per request:\n"
                   "                      LISTENER START_MS HOST METHOD URI STATUS\n"
                   "  --truth FILE        write the ground truth JSON\n"
@@ -61,11 +70,43 @@ s_parse_u64 (const char *text, uint64_t min, uint64_t max, uint64_t *value)
     return 0;
 }
 
+//  Writes the hosts' resolve entries "h<K>.SUFFIX:PORT:127.A.B.C" to PATH
+//  (through PATH.tmp and a rename). Returns 0 or -1 (logged).
+static int
+s_write_resolve (const zc_testsite_config_t *config, int port, const char *path)
+{
+    char tmp[4096];
+    if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -1;
+    FILE *file = fopen (tmp, "w");
+    if (!file) {
+        fprintf (stderr, "zc-testsite: cannot write %s: %s\n", tmp, strerror (errno));
+        return -1;
+    }
+    int rc = 0;
+    for (uint32_t k = 0; k < config->hosts && rc == 0; k++) {
+        char name[128], address[32];
+        if (zc_testsite_host_name (config, k, name, sizeof name) != 0 ||
+            zc_testsite_host_address (k, address, sizeof address) != 0 ||
+            fprintf (file, "%s:%d:%s\n", name, port, address) < 0)
+            rc = -1;
+    }
+    if (fclose (file) != 0)
+        rc = -1;
+    if (rc == 0 && rename (tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf (stderr, "zc-testsite: cannot write %s\n", path);
+        remove (tmp);
+    }
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
     zc_testsite_config_t config = {.host = "127.0.0.1"};
-    const char *truth_path = NULL, *ready_path = NULL, *write_dir = NULL;
+    const char *truth_path = NULL, *ready_path = NULL, *write_dir = NULL, *resolve_path = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -110,7 +151,17 @@ main (int argc, char **argv)
         } else if (strcmp (arg, "--page-bytes") == 0) {
             rc = s_parse_u64 (value, 0, (uint64_t)1 << 30, &n);
             config.page_bytes = (size_t)n;
-        } else if (strcmp (arg, "--log") == 0)
+        } else if (strcmp (arg, "--links") == 0) {
+            rc = s_parse_u64 (value, 1, 160, &n);
+            config.links = (uint32_t)n;
+        } else if (strcmp (arg, "--hosts") == 0) {
+            rc = s_parse_u64 (value, 1, 1000000, &n);
+            config.hosts = (uint32_t)n;
+        } else if (strcmp (arg, "--host-suffix") == 0)
+            config.host_suffix = value;
+        else if (strcmp (arg, "--resolve-file") == 0)
+            resolve_path = value;
+        else if (strcmp (arg, "--log") == 0)
             config.log_path = value;
         else if (strcmp (arg, "--truth") == 0)
             truth_path = value;
@@ -125,7 +176,23 @@ main (int argc, char **argv)
         i++;
     }
 
+    char name[128];
+    if (config.hosts > 0 && zc_testsite_host_name (&config, 0, name, sizeof name) != 0) {
+        fprintf (stderr, "zc-testsite: bad --host-suffix (letters, digits, '-', '.')\n");
+        return 2;
+    }
+    if (resolve_path && config.hosts == 0) {
+        fprintf (stderr, "zc-testsite: --resolve-file needs --hosts\n");
+        return 2;
+    }
+    if (resolve_path && write_dir && config.port == 0) {
+        fprintf (stderr, "zc-testsite: --resolve-file with --write-dir needs --port\n");
+        return 2;
+    }
+
     if (write_dir) {
+        if (resolve_path && s_write_resolve (&config, config.port, resolve_path) != 0)
+            return 1;
         if (zc_testsite_write_dir (&config, write_dir) != 0) {
             fprintf (stderr, "zc-testsite: cannot write the site to %s\n", write_dir);
             return 1;
@@ -154,7 +221,17 @@ main (int argc, char **argv)
     if (!site)
         return 1;
     int status = 0;
-    if (truth_path) {
+    if (resolve_path) {
+        //  the bound port, from "http://h0.SUFFIX:PORT" (no port: 80)
+        const char *url = zc_testsite_url (site);
+        const char *colon = strrchr (url, ':');
+        uint64_t port = 80;
+        if (colon && colon > url + 5 && s_parse_u64 (colon + 1, 1, 65535, &port) != 0)
+            port = 0;
+        if (port == 0 || s_write_resolve (&config, (int)port, resolve_path) != 0)
+            status = 1;
+    }
+    if (status == 0 && truth_path) {
         json_t *truth = zc_testsite_truth (site);
         if (zc_ready_file_write (truth_path, truth) != 0) {
             fprintf (stderr, "zc-testsite: cannot write %s\n", truth_path);

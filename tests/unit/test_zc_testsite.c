@@ -259,12 +259,16 @@ typedef struct {
     char **queue; //  owned URLs
     size_t head, tail, cap;
     const char *prefix; //  main base URL + "/"
+    const char *marker; //  hosts mode: in scope iff "http://h..." holding this (".SUFFIX:PORT/")
 } s_crawl_t;
 
 static void
 s_crawl_push (s_crawl_t *crawl, const char *url)
 {
-    if (strncmp (url, crawl->prefix, strlen (crawl->prefix)) != 0)
+    if (crawl->marker) {
+        if (strncmp (url, "http://h", 8) != 0 || !strstr (url, crawl->marker))
+            return; //  other host (external listener)
+    } else if (strncmp (url, crawl->prefix, strlen (crawl->prefix)) != 0)
         return; //  other host (external listener)
     if (json_object_get (crawl->seen, url))
         return;
@@ -337,16 +341,19 @@ s_collect (xmlNode *node, char *title, size_t title_size, char *base, size_t bas
     }
 }
 
-static void
-test_truth_matches_served_site (void **state)
+//  Crawls SITE over HTTP from its seed with curl and libxml2 (URLs in scope:
+//  MARKER as in s_crawl_t, or the site's own prefix), RESOLVE entries given
+//  to curl, and checks the result against the truth: same URLs, same titles.
+//  Returns the number of cross-host links seen (pages linking another host).
+static size_t
+s_check_served (zc_testsite_t *site, const char *marker, struct curl_slist *resolve)
 {
-    (void)state;
-    zc_testsite_t *site = s_site_new (150, 200, NULL);
     json_t *truth = zc_testsite_truth (site);
     char prefix[256];
     snprintf (prefix, sizeof prefix, "%s/", zc_testsite_url (site));
-    s_crawl_t crawl = {.seen = json_object (), .prefix = prefix};
+    s_crawl_t crawl = {.seen = json_object (), .prefix = prefix, .marker = marker};
     s_crawl_push (&crawl, prefix);
+    size_t cross = 0;
     json_t *titles = json_object ();
     size_t fetched = 0;
     CURL *curl = curl_easy_init ();
@@ -365,6 +372,8 @@ test_truth_matches_served_site (void **state)
         curl_easy_setopt (curl, CURLOPT_WRITEDATA, &body);
         curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "");
+        if (resolve)
+            curl_easy_setopt (curl, CURLOPT_RESOLVE, resolve);
         assert_int_equal (curl_easy_perform (curl), CURLE_OK);
         long status = 0;
         char *effective = NULL;
@@ -391,8 +400,15 @@ test_truth_matches_served_site (void **state)
         json_array_foreach (hrefs, k, href)
         {
             char *target = s_resolve (base, json_string_value (href));
-            if (target)
+            if (target) {
                 s_crawl_push (&crawl, target);
+                //  another host of the site: "http://hK." differs from the page's
+                const char *dot = strchr (target + 7, '.');
+                size_t host_len = dot ? (size_t)(dot - target) : 0;
+                if (marker && host_len && strstr (target, marker) &&
+                    strncmp (target, effective, host_len + 1) != 0)
+                    cross++;
+            }
             free (target);
         }
         free (base);
@@ -430,6 +446,15 @@ test_truth_matches_served_site (void **state)
     json_decref (crawl.seen);
     json_decref (titles);
     json_decref (truth);
+    return cross;
+}
+
+static void
+test_truth_matches_served_site (void **state)
+{
+    (void)state;
+    zc_testsite_t *site = s_site_new (150, 200, NULL);
+    assert_int_equal (s_check_served (site, NULL, NULL), 0);
     zc_testsite_destroy (&site);
     assert_null (site);
 }
@@ -1332,6 +1357,270 @@ test_scenario_log (void **state)
     unlink (log_path);
 }
 
+//  ---------------------------------------------------------------------
+//  Hosts mode (--hosts) and the link count (--links)
+
+//  Parses "http://h<K>.<SUFFIX><path>" into K and PATH; false otherwise.
+static bool
+s_split_host_url (const char *url, const char *suffix, unsigned *k, const char **path)
+{
+    if (strncmp (url, "http://h", 8) != 0)
+        return false;
+    char *end = NULL;
+    unsigned long v = strtoul (url + 8, &end, 10);
+    if (end == url + 8 || *end != '.' || strncmp (end + 1, suffix, strlen (suffix)) != 0)
+        return false;
+    *k = (unsigned)v;
+    *path = end + 1 + strlen (suffix);
+    return true;
+}
+
+static void
+test_hosts_truth (void **state)
+{
+    (void)state;
+    zc_testsite_config_t config = {.pages = 400,
+                                   .seed = 7,
+                                   .host = "127.0.0.1",
+                                   .port = 8080,
+                                   .external_port = 9090,
+                                   .hosts = 9,
+                                   .links = 44};
+    json_t *truth = zc_testsite_truth_static (&config);
+    assert_non_null (truth);
+    json_t *again = zc_testsite_truth_static (&config);
+    assert_true (json_equal (truth, again)); //  same config, same site
+    json_decref (again);
+    assert_string_equal (json_string_value (json_object_get (truth, "seed")),
+                         "http://h0.bench.test:8080/");
+    assert_string_equal (json_string_value (json_object_get (truth, "external")),
+                         "http://127.0.0.1:9090");
+
+    //  Every page under its own host, every generated page reachable once
+    bool reached[400] = {false};
+    bool host_seen[9] = {false};
+    size_t i, generated = 0;
+    json_t *page;
+    json_array_foreach (json_object_get (truth, "pages"), i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        unsigned k = 0;
+        const char *path = NULL;
+        if (!s_split_host_url (url, "bench.test:8080", &k, &path))
+            fail_msg ("truth URL %s is not on a site host", url);
+        assert_true (k < 9);
+        host_seen[k] = true;
+        unsigned n = 0;
+        if (sscanf (path, "/p/%u.html", &n) == 1) {
+            assert_true (n < 400);
+            if (k != n % 9)
+                fail_msg ("%s: page %u on host h%u, want h%u", url, n, k, n % 9);
+            if (!strchr (path, '?')) {
+                assert_false (reached[n]);
+                reached[n] = true;
+                generated++;
+            }
+        } else
+            assert_int_equal (k, 0); //  home and fixed paths live on h0
+        const char *final_url = json_string_value (json_object_get (page, "final_url"));
+        assert_true (strncmp (final_url, "http://h", 8) == 0);
+    }
+    for (unsigned k = 0; k < 9; k++)
+        assert_true (host_seen[k]);
+    assert_int_equal (generated, 400); //  the tree and chain links reach every page
+    json_array_foreach (json_object_get (truth, "errors"), i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        assert_true (strncmp (url, "http://h0.bench.test:8080/", 26) == 0);
+    }
+    json_decref (truth);
+
+    //  Suffix and port 80: lowercase names, no ":80"
+    config.host_suffix = "Crawl.Example";
+    config.port = 80;
+    truth = zc_testsite_truth_static (&config);
+    assert_non_null (truth);
+    assert_string_equal (json_string_value (json_object_get (truth, "seed")),
+                         "http://h0.crawl.example/");
+    json_decref (truth);
+
+    //  hosts = 0 is the single-host site
+    config.hosts = 0;
+    config.port = 8080;
+    truth = zc_testsite_truth_static (&config);
+    json_array_foreach (json_object_get (truth, "pages"), i, page)
+    {
+        const char *url = json_string_value (json_object_get (page, "url"));
+        assert_true (strncmp (url, "http://127.0.0.1:8080/", 22) == 0);
+    }
+    json_decref (truth);
+}
+
+//  Mean number of <a href> on the first N generated pages of SITE.
+static double
+s_mean_links (zc_testsite_t *site, uint32_t n)
+{
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf (path, sizeof path, "/p/%u.html", i);
+        s_body_t body;
+        assert_int_equal (s_get_path (site, path, &body), 200);
+        for (const char *p = body.data; (p = strstr (p, "<a href=")) != NULL; p++)
+            total++;
+        free (body.data);
+    }
+    return (double)total / n;
+}
+
+static void
+test_links_option (void **state)
+{
+    (void)state;
+    const uint32_t links[] = {44, 12, 100};
+    for (size_t t = 0; t < sizeof links / sizeof links[0]; t++) {
+        zc_testsite_config_t config = {
+            .pages = 300, .seed = 3, .host = "127.0.0.1", .links = links[t]};
+        zc_testsite_t *site = zc_testsite_new (&config);
+        assert_non_null (site);
+        double mean = s_mean_links (site, 150);
+        //  about L: page links average L - 4, the rest (mail, script,
+        //  external, "#top", duplicates) about 4
+        if (mean < links[t] * 0.9 - 1 || mean > links[t] * 1.1 + 1)
+            fail_msg ("--links %u: mean %.1f links per page", links[t], mean);
+        zc_testsite_destroy (&site);
+    }
+    //  links = 0: the generator's own mix
+    zc_testsite_t *site = s_site_new (300, 200, NULL);
+    double mean = s_mean_links (site, 150);
+    assert_true (mean > 20 && mean < 40);
+    zc_testsite_destroy (&site);
+}
+
+static void
+test_hosts_served (void **state)
+{
+    (void)state;
+    char log_path[] = "/tmp/zc_testsite_hosts_logXXXXXX";
+    int fd = mkstemp (log_path);
+    assert_true (fd >= 0);
+    close (fd);
+    zc_testsite_config_t config = {.pages = 120,
+                                   .seed = 11,
+                                   .host = "127.0.0.1",
+                                   .slow_ms = 200,
+                                   .big_bytes = 100000,
+                                   .log_path = log_path,
+                                   .hosts = 6,
+                                   .links = 30};
+    zc_testsite_t *site = zc_testsite_new (&config);
+    assert_non_null (site);
+    const char *url = zc_testsite_url (site);
+    assert_true (strncmp (url, "http://h0.bench.test:", 21) == 0);
+    int port = atoi (url + 21);
+    assert_true (port > 0);
+
+    //  Every host resolved to the listener, as a crawler would with --resolve
+    struct curl_slist *resolve = NULL;
+    for (uint32_t k = 0; k < 6; k++) {
+        char name[64], entry[128];
+        assert_int_equal (zc_testsite_host_name (&config, k, name, sizeof name), 0);
+        snprintf (entry, sizeof entry, "%s:%d:127.0.0.1", name, port);
+        resolve = curl_slist_append (resolve, entry);
+        assert_non_null (resolve);
+    }
+    char marker[64];
+    snprintf (marker, sizeof marker, ".bench.test:%d/", port);
+    size_t cross = s_check_served (site, marker, resolve);
+    assert_true (cross > 100); //  most links go to other hosts
+    curl_slist_free_all (resolve);
+
+    //  The log names each page's own host
+    FILE *file = fopen (log_path, "r");
+    assert_non_null (file);
+    char line[1024];
+    size_t pages = 0;
+    bool host_seen[6] = {false};
+    while (fgets (line, sizeof line, file)) {
+        char listener[16], host[128], method[16], uri[512];
+        long long start = 0;
+        unsigned status = 0, n = 0, k = 0;
+        assert_int_equal (sscanf (line, "%15s %lld %127s %15s %511s %u", listener, &start, host,
+                                  method, uri, &status),
+                          6);
+        assert_string_equal (listener, "main");
+        assert_int_equal (sscanf (host, "h%u.", &k), 1);
+        assert_true (k < 6);
+        host_seen[k] = true;
+        if (sscanf (uri, "/p/%u.html", &n) == 1) {
+            assert_int_equal (k, n % 6);
+            pages++;
+        } else
+            assert_int_equal (k, 0);
+    }
+    fclose (file);
+    assert_true (pages >= 120);
+    for (unsigned k = 0; k < 6; k++)
+        assert_true (host_seen[k]);
+    zc_testsite_destroy (&site);
+    unlink (log_path);
+}
+
+static void
+test_host_names_and_addresses (void **state)
+{
+    (void)state;
+    zc_testsite_config_t config = {.hosts = 3};
+    char out[64];
+    assert_int_equal (zc_testsite_host_name (&config, 2, out, sizeof out), 0);
+    assert_string_equal (out, "h2.bench.test");
+    assert_int_equal (zc_testsite_host_name (&config, 3, out, sizeof out), -1);
+    assert_int_equal (zc_testsite_host_name (&config, 0, out, 5), -1);
+    config.host_suffix = "Sites.Test";
+    assert_int_equal (zc_testsite_host_name (&config, 0, out, sizeof out), 0);
+    assert_string_equal (out, "h0.sites.test");
+    const char *bad[] = {"",
+                         "a b",
+                         ".x",
+                         "x.",
+                         "a/b",
+                         "a:1",
+                         "0123456789012345678901234567890123456789012345678901234567890123"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        config.host_suffix = bad[k];
+        assert_int_equal (zc_testsite_host_name (&config, 0, out, sizeof out), -1);
+        assert_null (zc_testsite_truth_static (&config));
+        assert_null (zc_testsite_new (&config));
+        assert_int_equal (zc_testsite_write_dir (&config, "/nonexistent/zc"), -1);
+    }
+    config.hosts = 0;
+    config.host_suffix = NULL;
+    assert_int_equal (zc_testsite_host_name (&config, 0, out, sizeof out), -1);
+
+    assert_int_equal (zc_testsite_host_address (0, out, sizeof out), 0);
+    assert_string_equal (out, "127.1.1.1");
+    assert_int_equal (zc_testsite_host_address (253, out, sizeof out), 0);
+    assert_string_equal (out, "127.1.1.254");
+    assert_int_equal (zc_testsite_host_address (254, out, sizeof out), 0);
+    assert_string_equal (out, "127.1.2.1");
+    assert_int_equal (zc_testsite_host_address (254u * 254u * 254u - 1, out, sizeof out), 0);
+    assert_string_equal (out, "127.254.254.254");
+    assert_int_equal (zc_testsite_host_address (254u * 254u * 254u, out, sizeof out), -1);
+    assert_int_equal (zc_testsite_host_address (0, out, 8), -1);
+    //  Distinct, inside 127.0.0.0/8, no .0 or .255 octet
+    json_t *seen = json_object ();
+    for (uint32_t k = 0; k < 70000; k++) {
+        assert_int_equal (zc_testsite_host_address (k, out, sizeof out), 0);
+        unsigned a = 0, b = 0, c = 0;
+        assert_int_equal (sscanf (out, "127.%u.%u.%u", &a, &b, &c), 3);
+        assert_true (a >= 1 && a <= 254 && b >= 1 && b <= 254 && c >= 1 && c <= 254);
+        assert_null (json_object_get (seen, out));
+        json_object_set_new (seen, out, json_true ());
+    }
+    assert_int_equal (json_object_size (seen), 70000);
+    json_decref (seen);
+}
+
 int
 main (void)
 {
@@ -1359,6 +1648,10 @@ main (void)
         cmocka_unit_test (test_scenario_charset),
         cmocka_unit_test (test_scenario_trap),
         cmocka_unit_test (test_scenario_log),
+        cmocka_unit_test (test_hosts_truth),
+        cmocka_unit_test (test_links_option),
+        cmocka_unit_test (test_hosts_served),
+        cmocka_unit_test (test_host_names_and_addresses),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     xmlCleanupParser ();
