@@ -603,8 +603,13 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
     if (self->state != ZC_CRAWL_RUNNING)
         return ZC_CRAWL_INACTIVE;
     char host_key[ZC_CRAWL_HOST_KEY_MAX];
-    if (!url || strlen (url) > ZC_URL_MAX_BYTES ||
-        zc_url_host_key (url, host_key, sizeof host_key) != 0)
+    if (!url || strlen (url) > ZC_URL_MAX_BYTES)
+        return ZC_CRAWL_BAD_URL;
+    //  The seen-set probe is a cache miss in a big crawl: start it now,
+    //  let the host key and the scope rules run meanwhile
+    uint64_t fp = zc_url_fingerprint (url);
+    zc_journal_seen_prefetch (self->journal, fp);
+    if (zc_url_host_key (url, host_key, sizeof host_key) != 0)
         return ZC_CRAWL_BAD_URL;
     zc_scope_verdict_t verdict =
         check_scope ? zc_scope_check (self->scope, url, depth) : ZC_SCOPE_OK;
@@ -612,7 +617,6 @@ s_admit (zc_crawl_t *self, const char *url, uint32_t depth, bool check_scope)
         self->dropped[verdict]++;
         return verdict == ZC_SCOPE_DEPTH ? ZC_CRAWL_DEPTH : ZC_CRAWL_SCOPE;
     }
-    uint64_t fp = zc_url_fingerprint (url);
     if (zc_journal_seen (self->journal, fp))
         return ZC_CRAWL_SEEN;
     if (self->opts.max_pages > 0 && self->admitted >= self->opts.max_pages)

@@ -104,6 +104,14 @@ zc_journal_seen (zc_journal_t *self, uint64_t fp)
 }
 
 void
+zc_journal_seen_prefetch (zc_journal_t *self, uint64_t fp)
+{
+    assert (self);
+    if (self->seen)
+        zc_seen_prefetch (self->seen, fp);
+}
+
+void
 zc_journal_seen_add (zc_journal_t *self, uint64_t fp)
 {
     assert (self);

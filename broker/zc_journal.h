@@ -55,6 +55,9 @@ uint32_t zc_journal_number (zc_journal_t *self);
 //  in the store's last commit. A store error counts as seen.
 bool zc_journal_seen (zc_journal_t *self, uint64_t fp);
 
+//  Starts loading what zc_journal_seen (FP) reads first (a hint).
+void zc_journal_seen_prefetch (zc_journal_t *self, uint64_t fp);
+
 //  Adds FP to the seen set (and, if new, to the store's batch).
 void zc_journal_seen_add (zc_journal_t *self, uint64_t fp);
 

@@ -28,6 +28,10 @@ int zc_seen_add (zc_seen_t *self, uint64_t fp);
 //  True if FP is in the set (same 0 -> 1 mapping as zc_seen_add).
 int zc_seen_contains (zc_seen_t *self, uint64_t fp);
 
+//  Starts loading the slot where FP would be (a hint: a later
+//  zc_seen_contains or zc_seen_add of FP then waits less for memory).
+void zc_seen_prefetch (zc_seen_t *self, uint64_t fp);
+
 //  Number of distinct fingerprints in the set.
 size_t zc_seen_size (zc_seen_t *self);
 
