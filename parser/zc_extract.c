@@ -114,9 +114,8 @@ s_str (const char *s)
     return s ? s : "";
 }
 
-//  The cache key: every field of every rule, length-prefixed.
-static char *
-s_rules_key (const zc_extract_rule_t *rules, size_t rule_count)
+char *
+zc_extract_rules_key (const zc_extract_rule_t *rules, size_t rule_count)
 {
     size_t alloc = 16;
     for (size_t i = 0; i < rule_count; i++)
@@ -235,7 +234,7 @@ s_rule_compile (s_rule_t *rule, const zc_extract_rule_t *rules, size_t index)
 static s_ruleset_t *
 s_ruleset_get (zc_extract_t *self, const zc_extract_rule_t *rules, size_t rule_count)
 {
-    char *key = s_rules_key (rules, rule_count);
+    char *key = zc_extract_rules_key (rules, rule_count);
     s_ruleset_t *set = (s_ruleset_t *)zhashx_lookup (self->sets, key);
     if (set) {
         free (key);

@@ -99,6 +99,10 @@ typedef struct {
 bool zc_extract_output_add (zc_extract_output_t *output, const zc_extract_spec_t *spec,
                             char *value);
 
+//  A cache key for RULES: every field of every rule, length-prefixed.
+//  New string; caller frees.
+char *zc_extract_rules_key (const zc_extract_rule_t *rules, size_t rule_count);
+
 //  Appends ERROR to RESULT->error ("a; b"), bounded.
 void zc_extract_output_error (zc_extract_result_t *result, const char *error);
 

@@ -29,6 +29,7 @@
 */
 #include "zc_html.h"
 
+#include "zc_stream.h"
 #include "zc_url.h"
 #include "zc_utf8.h"
 #include "zc_util.h"
@@ -347,6 +348,8 @@ typedef struct {
     bool title_done;
     char title[ZC_HTML_TITLE_MAX_BYTES + 1]; //  raw title text
     size_t title_len;
+    zc_stream_t *stream; //  borrowed; rules evaluated on the events, or NULL
+    bool halted;         //  stream mode: stopped where the DOM builder would
 } self_t;
 
 static void
@@ -511,6 +514,83 @@ s_dom_whitespace (void *ctx, const xmlChar *text, int len)
     s_sax_characters (ctx, text, len);
 }
 
+//  Stream mode: plain SAX plus the rules evaluator, which sees the events
+//  libxml2's tree builder would see. The tree builder halts the parser
+//  when an element would be deeper than xmlParserMaxDepth; so do we, so
+//  that links, title and values are those of the DOM path.
+
+static void
+s_stream_start (void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    htmlParserCtxtPtr ctxt = (htmlParserCtxtPtr)ctx;
+    self_t *self = ctxt->_private;
+    if (!self->halted) {
+        if (zc_stream_depth (self->stream) > xmlParserMaxDepth) {
+            xmlStopParser (ctxt);
+            self->halted = true;
+        } else
+            zc_stream_start_element (self->stream, (const char *)name, (const char **)atts);
+    }
+    s_collect_start (self, (const char *)name, atts);
+}
+
+static void
+s_stream_end (void *ctx, const xmlChar *name)
+{
+    self_t *self = ((htmlParserCtxtPtr)ctx)->_private;
+    if (!self->halted)
+        zc_stream_end_element (self->stream);
+    s_collect_end (self, (const char *)name);
+}
+
+static void
+s_stream_characters (void *ctx, const xmlChar *text, int len)
+{
+    self_t *self = ((htmlParserCtxtPtr)ctx)->_private;
+    if (!self->halted && len > 0)
+        zc_stream_characters (self->stream, (const char *)text, (size_t)len);
+    s_collect_characters (self, text, len);
+}
+
+//  Script and style text: in the tree, but (as in DOM mode, where only
+//  libxml2's builder sees this event) not collected.
+static void
+s_stream_cdata (void *ctx, const xmlChar *text, int len)
+{
+    self_t *self = ((htmlParserCtxtPtr)ctx)->_private;
+    if (!self->halted && len > 0)
+        zc_stream_characters (self->stream, (const char *)text, (size_t)len);
+}
+
+static void
+s_stream_comment (void *ctx, const xmlChar *value)
+{
+    (void)value;
+    self_t *self = ((htmlParserCtxtPtr)ctx)->_private;
+    if (!self->halted && zc_stream_depth (self->stream) == 0)
+        zc_stream_doc_node (self->stream, false);
+}
+
+static void
+s_stream_pi (void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target;
+    (void)data;
+    s_stream_comment (ctx, NULL);
+}
+
+static void
+s_stream_doctype (void *ctx, const xmlChar *name, const xmlChar *external_id,
+                  const xmlChar *system_id)
+{
+    (void)name;
+    (void)external_id;
+    (void)system_id;
+    self_t *self = ((htmlParserCtxtPtr)ctx)->_private;
+    if (!self->halted)
+        zc_stream_doc_node (self->stream, true);
+}
+
 static void
 s_silent_error (void *ctx, const char *msg, ...)
 {
@@ -633,6 +713,16 @@ s_parse (self_t *self, const char *text, size_t size, xmlDocPtr *doc)
         sax.endElement = s_dom_end;
         sax.characters = s_dom_characters;
         sax.ignorableWhitespace = s_dom_whitespace;
+    } else if (self->stream) {
+        sax.initialized = 1;
+        sax.startElement = s_stream_start;
+        sax.endElement = s_stream_end;
+        sax.characters = s_stream_characters;
+        sax.ignorableWhitespace = s_sax_characters; //  not in the tree
+        sax.cdataBlock = s_stream_cdata;
+        sax.comment = s_stream_comment;
+        sax.processingInstruction = s_stream_pi;
+        sax.internalSubset = s_stream_doctype;
     } else {
         sax.initialized = 1;
         sax.startElement = s_sax_start;
@@ -662,7 +752,7 @@ s_parse (self_t *self, const char *text, size_t size, xmlDocPtr *doc)
 
 static int
 s_html_parse (const char *page_url, const char *body, size_t size, const char *charset,
-              zc_html_result_t *result, xmlDocPtr *doc, const char **error)
+              zc_html_result_t *result, xmlDocPtr *doc, zc_stream_t *stream, const char **error)
 {
     assert (result);
     memset (result, 0, sizeof *result);
@@ -676,6 +766,7 @@ s_html_parse (const char *page_url, const char *body, size_t size, const char *c
     s_decode (body, size, charset, &decoded);
     self_t *self = zc_malloc (sizeof *self);
     memset (self, 0, sizeof *self);
+    self->stream = stream;
 
     //  libxml2 reports some errors through the thread's generic handler
     //  even with NOERROR; silence it for this call only, so garbage pages
@@ -708,7 +799,7 @@ int
 zc_html_parse (const char *page_url, const char *body, size_t size, const char *charset,
                zc_html_result_t *result, const char **error)
 {
-    return s_html_parse (page_url, body, size, charset, result, NULL, error);
+    return s_html_parse (page_url, body, size, charset, result, NULL, NULL, error);
 }
 
 int
@@ -716,7 +807,16 @@ zc_html_parse_dom (const char *page_url, const char *body, size_t size, const ch
                    zc_html_result_t *result, xmlDocPtr *doc, const char **error)
 {
     assert (doc);
-    return s_html_parse (page_url, body, size, charset, result, doc, error);
+    return s_html_parse (page_url, body, size, charset, result, doc, NULL, error);
+}
+
+int
+zc_html_parse_stream (const char *page_url, const char *body, size_t size, const char *charset,
+                      zc_stream_t *stream, zc_html_result_t *result, const char **error)
+{
+    assert (stream);
+    zc_stream_begin (stream);
+    return s_html_parse (page_url, body, size, charset, result, NULL, stream, error);
 }
 
 void

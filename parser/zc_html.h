@@ -49,6 +49,16 @@ int zc_html_parse (const char *page_url, const char *body, size_t size, const ch
 int zc_html_parse_dom (const char *page_url, const char *body, size_t size, const char *charset,
                        zc_html_result_t *result, xmlDocPtr *doc, const char **error);
 
+//  As zc_html_parse_dom without a DOM: the same parse events also go to
+//  STREAM (prepared with zc_stream_prepare for the page's rules, which
+//  must all be streamable), whose zc_stream_finish then gives what
+//  zc_extract_run would give on the DOM. RESULT is what zc_html_parse_dom
+//  gives (a page nested deeper than libxml2's tree limit stops where the
+//  DOM builder stops).
+typedef struct zc_stream zc_stream_t;
+int zc_html_parse_stream (const char *page_url, const char *body, size_t size, const char *charset,
+                          zc_stream_t *stream, zc_html_result_t *result, const char **error);
+
 //  Frees what a result owns and zeroes it.
 void zc_html_result_clear (zc_html_result_t *result);
 

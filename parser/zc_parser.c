@@ -43,6 +43,7 @@
 
 #include "zc_ctype.h"
 #include "zc_extract.h"
+#include "zc_stream.h"
 #include "zc_html.h"
 #include "zc_link.h"
 #include "zc_msg.h"
@@ -83,6 +84,7 @@ typedef struct {
     uint64_t decode_errors; //  frames that were not a decodable PAGE
     uint64_t done;          //  RESULTs produced
     zc_extract_t *extract;  //  owned; compiled extraction rules cache
+    zc_stream_t *stream;    //  owned; streaming rules evaluator and plan cache
 } s_worker_t;
 
 static void
@@ -148,7 +150,12 @@ s_worker_parse (s_worker_t *self, const zc_page_t *page, const char *charset, zc
         page->meta.final_url && *page->meta.final_url ? page->meta.final_url : page->meta.url;
     const char *error = NULL;
     xmlDocPtr doc = NULL;
-    int rc = page->rule_count > 0
+    //  Rules that can all be evaluated on the SAX events need no DOM.
+    bool stream =
+        page->rule_count > 0 && zc_stream_prepare (self->stream, page->rules, page->rule_count);
+    int rc = stream ? zc_html_parse_stream (page_url, page->body, page->body_size, charset,
+                                            self->stream, parsed, &error)
+             : page->rule_count > 0
                  ? zc_html_parse_dom (page_url, page->body, page->body_size, charset, parsed, &doc,
                                       &error)
                  : zc_html_parse (page_url, page->body, page->body_size, charset, parsed, &error);
@@ -169,7 +176,9 @@ s_worker_parse (s_worker_t *self, const zc_page_t *page, const char *charset, zc
         return;
     //  A page whose DOM could not be built still runs the rules (they
     //  match nothing), so that bad rules are reported on every page.
-    if (zc_extract_run (self->extract, page->rules, page->rule_count, doc, extracted) != 0)
+    if ((stream
+             ? zc_stream_finish (self->stream, extracted)
+             : zc_extract_run (self->extract, page->rules, page->rule_count, doc, extracted)) != 0)
         result->parse_error = extracted->error;
     if (doc)
         xmlFreeDoc (doc);
@@ -296,6 +305,7 @@ s_worker_destroy (s_worker_t **self_p)
                       self->index);
     zframe_destroy (&self->pending);
     zc_extract_destroy (&self->extract);
+    zc_stream_destroy (&self->stream);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->dealer);
     zsock_destroy (&self->push);
@@ -316,6 +326,7 @@ s_worker_actor (zsock_t *pipe, void *args)
     self->pipe = pipe;
     self->index = worker_args->index;
     self->extract = zc_extract_new ();
+    self->stream = zc_stream_new ();
     self->loop = zloop_new ();
     assert (self->loop);
     self->dealer = zsock_new (ZMQ_DEALER);
