@@ -46,6 +46,16 @@ zc_utf8_valid (const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        //  ASCII fast path: 8 bytes at a time (memcpy: any alignment).
+        while (n - i >= 8) {
+            uint64_t word;
+            memcpy (&word, p + i, sizeof word);
+            if (word & UINT64_C (0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if (p[i] < 0x80) {
             i++;
             continue;

@@ -1,0 +1,114 @@
+/*  Tests for zc_utf8: validation (with its 8-bytes-at-a-time ASCII fast
+    path) against a byte-by-byte reference, at every alignment and length,
+    and repair.
+*/
+#include "zc_utf8.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+//  The definition, one sequence at a time, no fast path.
+static bool
+s_reference_valid (const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t seq = zc_utf8_sequence (s + i, n - i);
+        if (seq == 0)
+            return false;
+        i += seq;
+    }
+    return true;
+}
+
+static void
+test_known (void **state)
+{
+    (void)state;
+    assert_true (zc_utf8_valid ("", 0));
+    assert_true (zc_utf8_valid ("plain ascii text, long enough", 29));
+    assert_true (zc_utf8_valid ("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    assert_false (zc_utf8_valid ("caf\xe9", 4));                      //  latin-1
+    assert_false (zc_utf8_valid ("\xc0\xaf", 2));                     //  overlong
+    assert_false (zc_utf8_valid ("\xed\xa0\x80", 3));                 //  surrogate
+    assert_false (zc_utf8_valid ("\xf4\x90\x80\x80", 4));             //  > U+10FFFF
+    assert_false (zc_utf8_valid ("abcdefgh\xe2\x82", 10));            //  truncated
+    assert_false (zc_utf8_valid ("abcdefghijklmnop\x80qrstuvw", 24)); //  stray continuation
+    size_t len;
+    char *clean = zc_utf8_sanitise ("a\xffz", 3, &len);
+    assert_int_equal (len, 5);
+    assert_memory_equal (clean, "a\xef\xbf\xbdz", 5);
+    free (clean);
+}
+
+//  Every piece placed at every offset of an ASCII buffer, every length.
+static void
+test_alignment (void **state)
+{
+    (void)state;
+    const char *pieces[] = {
+        "\xc3\xa9",     "\xe2\x82\xac",     "\xf0\x9f\x98\x80", "\xe9", "\xc0\xaf",
+        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",         "\x80", "\xff",
+        "\xc3",         "\xf0\x9f\x98"};
+    unsigned char buffer[64 + 16];
+    size_t checked = 0;
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        size_t plen = strlen (pieces[k]);
+        for (size_t start = 0; start < 16; start++)
+            for (size_t at = 0; at + plen <= 48; at++)
+                for (size_t total = at + plen; total <= 48; total += 7) {
+                    memset (buffer, 'a', sizeof buffer);
+                    memcpy (buffer + start + at, pieces[k], plen);
+                    const unsigned char *s = buffer + start;
+                    assert_int_equal (zc_utf8_valid ((const char *)s, total),
+                                      s_reference_valid (s, total));
+                    //  Cut anywhere: the truncated prefix too.
+                    size_t cut = at + plen / 2;
+                    assert_int_equal (zc_utf8_valid ((const char *)s, cut),
+                                      s_reference_valid (s, cut));
+                    checked += 2;
+                }
+    }
+    assert_true (checked > 10000);
+}
+
+static void
+test_random (void **state)
+{
+    (void)state;
+    uint64_t rng = 42;
+    unsigned char buffer[256];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(rng % sizeof buffer);
+        for (size_t i = 0; i < n; i++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            //  Mostly ASCII, sometimes any byte.
+            buffer[i] = (unsigned char)(rng % 16 == 0 ? rng >> 8 : 0x20 + (rng >> 8) % 0x5f);
+        }
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        for (size_t off = 0; off < 8 && off <= n; off++)
+            assert_int_equal (zc_utf8_valid ((const char *)buffer + off, n - off),
+                              s_reference_valid (buffer + off, n - off));
+    }
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_known),
+        cmocka_unit_test (test_alignment),
+        cmocka_unit_test (test_random),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
