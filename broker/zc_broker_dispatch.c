@@ -86,7 +86,8 @@ s_undo_batch (zc_broker_self_t *self, zc_msg_t *msg, int64_t now)
 
 //  Records ENTRY (its strings go to the in-flight table) as a job of CRAWL
 //  sent to NODE, with its lease, and fills *OUT, the job as sent; SPACING
-//  is its host's delay (page jobs carry it).
+//  is its host's delay (page jobs carry it). The job's fetch options are
+//  the crawl's, with only its host's resolve entries.
 static void
 s_job_make (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
             zc_crawl_job_t *entry, uint32_t spacing, int64_t now, zc_job_t *out)
@@ -118,6 +119,9 @@ s_job_make (zc_broker_self_t *self, zc_broker_node_t *node, zc_crawl_t *crawl,
                       .rule_count = page ? opts->rule_count : 0,
                       .origin = job->work.origin,
                       .spacing_ms = page ? spacing : 0};
+    //  Only the resolve entries of the job's own host (robots.txt jobs
+    //  too), not all of the crawl's
+    zc_crawl_resolve (crawl, job->work.host_key, &out->opts.resolve, &out->opts.resolve_count);
 }
 
 //  Sends COUNT jobs to NODE as one JOBS message. Returns COUNT, or 0 if it

@@ -32,6 +32,7 @@
 #include "zc_crawl.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <czmq.h>
 #include <errno.h>
 #include <string.h>
@@ -92,7 +93,15 @@ struct zc_crawl {
     uint64_t errors_offset; //
     void *submit;           //  owned: SUBMIT's first frame (the crawl's options), durable only
     size_t submit_size;
+    zhashx_t *resolve; //  owned: "host:port" or "*:port" -> s_resolve_t; NULL if no entries
 };
+
+//  The resolve entries one host's jobs carry (strings borrowed from the
+//  crawl's options), in the spec's order.
+typedef struct {
+    const char **entries; //  owned array
+    size_t count;
+} s_resolve_t;
 
 static void
 s_apply_defaults (zc_crawl_opts_t *opts)
@@ -265,6 +274,124 @@ s_spacing_ms (uint32_t delay_ms)
     return delay_ms + margin;
 }
 
+//  --------------------------------------------------------------------------
+//  Per-host resolve entries
+
+static void
+s_resolve_destroy (void **item_p)
+{
+    s_resolve_t *resolve = (s_resolve_t *)*item_p;
+    if (resolve) {
+        free (resolve->entries);
+        free (resolve);
+    }
+    *item_p = NULL;
+}
+
+//  Writes the key of resolve entry ENTRY, "[+]HOST:PORT:ADDRESS", into KEY
+//  (SIZE bytes): "host:port", HOST lower-cased as in zc_url_host_key and
+//  PORT in plain decimal ("*:port" for curl's wildcard host). Returns 0,
+//  or -1 if ENTRY does not have that form.
+static int
+s_resolve_key (const char *entry, char *key, size_t size)
+{
+    if (*entry == '+') //  curl's "time out this entry" mark
+        entry++;
+    const char *colon = strchr (entry, ':');
+    if (!colon || colon == entry || (size_t)(colon - entry) >= size)
+        return -1;
+    const char *p = colon + 1;
+    unsigned long port = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9' && port <= 65535)
+        port = port * 10 + (unsigned long)(*p++ - '0');
+    if (*p != ':' || port == 0 || port > 65535)
+        return -1;
+    size_t host_length = (size_t)(colon - entry);
+    for (size_t i = 0; i < host_length; i++)
+        key[i] = (char)tolower ((unsigned char)entry[i]);
+    int n = snprintf (key + host_length, size - host_length, ":%lu", port);
+    return n > 0 && (size_t)n < size - host_length ? 0 : -1;
+}
+
+//  The port part of KEY ("host:port"): what follows its last colon.
+static const char *
+s_key_port (const char *key)
+{
+    const char *colon = strrchr (key, ':');
+    return colon ? colon + 1 : "";
+}
+
+//  Indexes the crawl's resolve entries by host key, once per crawl: each
+//  job then carries only its own host's entries (a broad crawl may map
+//  thousands of hosts). An entry of host "*" (curl's wildcard, used for
+//  names no other entry has) goes with every host of its port.
+static void
+s_resolve_index (zc_crawl_t *self)
+{
+    const zc_fetch_opts_t *fetch = &self->opts.fetch;
+    size_t count = fetch->resolve ? fetch->resolve_count : 0;
+    if (count == 0)
+        return;
+    self->resolve = zhashx_new ();
+    zhashx_set_destructor (self->resolve, s_resolve_destroy);
+    //  KEYS: entry I's key at I * ZC_CRAWL_HOST_KEY_MAX, "" if unusable
+    char *keys = (char *)zc_malloc (count * ZC_CRAWL_HOST_KEY_MAX);
+    for (size_t i = 0; i < count; i++) {
+        char *key = keys + i * ZC_CRAWL_HOST_KEY_MAX;
+        if (s_resolve_key (fetch->resolve[i], key, ZC_CRAWL_HOST_KEY_MAX) != 0) {
+            zsys_warning ("zc_broker: crawl %s: resolve entry '%.200s' is not "
+                          "HOST:PORT:ADDRESS; ignored",
+                          self->id, fetch->resolve[i]);
+            key[0] = 0;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *key = keys + i * ZC_CRAWL_HOST_KEY_MAX;
+        if (!key[0] || zhashx_lookup (self->resolve, key))
+            continue;
+        //  KEY's entries, in spec order: its own, and the wildcards of its
+        //  port (for a wildcard key: just those)
+        const char *port = s_key_port (key);
+        s_resolve_t *resolve = (s_resolve_t *)zmalloc (sizeof (s_resolve_t));
+        resolve->entries = (const char **)zc_malloc (count * sizeof (char *));
+        for (size_t j = 0; j < count; j++) {
+            const char *other = keys + j * ZC_CRAWL_HOST_KEY_MAX;
+            if (other[0] && (streq (other, key) ||
+                             (strncmp (other, "*:", 2) == 0 && streq (s_key_port (other), port))))
+                resolve->entries[resolve->count++] = fetch->resolve[j];
+        }
+        int rc = zhashx_insert (self->resolve, key, resolve);
+        assert (rc == 0);
+    }
+    free (keys);
+}
+
+void
+zc_crawl_resolve (zc_crawl_t *self, const char *host_key, const char ***entries, size_t *count)
+{
+    assert (self);
+    assert (entries);
+    assert (count);
+    *entries = NULL;
+    *count = 0;
+    if (!self->resolve || !host_key)
+        return;
+    s_resolve_t *resolve = (s_resolve_t *)zhashx_lookup (self->resolve, host_key);
+    if (!resolve) {
+        //  No entry of its own: the wildcards of its port, if any
+        char key[ZC_CRAWL_HOST_KEY_MAX];
+        int n = snprintf (key, sizeof key, "*:%s", s_key_port (host_key));
+        if (n > 0 && (size_t)n < sizeof key)
+            resolve = (s_resolve_t *)zhashx_lookup (self->resolve, key);
+    }
+    if (resolve) {
+        *entries = resolve->entries;
+        *count = resolve->count;
+    }
+}
+
 //  Creates crawl ID's options, scope, seen set and frontier from SUBMIT
 //  (borrowed; its seeds give the default scope). Returns NULL with *ERROR
 //  set if they are unusable.
@@ -299,6 +426,7 @@ s_create (const char *id, const zc_submit_t *submit, const zc_crawl_durable_t *d
         zc_strdup (submit->opts.fetch.user_agent ? submit->opts.fetch.user_agent : "");
     self->opts.fetch.user_agent = self->user_agent;
     s_copy_opts (self);
+    s_resolve_index (self);
     zc_robots_cache_config_t robots_config = {.user_agent = self->user_agent,
                                               .default_token = ZC_CRAWL_DEFAULT_ROBOTS_TOKEN,
                                               .cache_ms = self->opts.robots_cache_ms,
@@ -540,6 +668,7 @@ zc_crawl_destroy (zc_crawl_t **self_p)
     zc_scope_destroy (&self->scope);
     zc_robots_cache_destroy (&self->robots);
     s_retries_clear (self);
+    zhashx_destroy (&self->resolve);
     for (size_t i = 0; i < self->string_count; i++)
         free (self->strings[i]);
     free (self->strings);

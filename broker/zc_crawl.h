@@ -120,7 +120,20 @@ zc_crawl_state_t zc_crawl_state (zc_crawl_t *self);
 const char *zc_crawl_state_str (zc_crawl_state_t state);
 
 //  The crawl's options with defaults applied; strings borrowed from SELF.
+//  Its fetch.resolve is every entry of the spec: a job carries only
+//  those of its host (zc_crawl_resolve).
 const zc_crawl_opts_t *zc_crawl_opts (zc_crawl_t *self);
+
+//  The resolve entries ("[+]HOST:PORT:ADDRESS", curl's CURLOPT_RESOLVE
+//  form) that a job to HOST_KEY ("host:port", zc_url_host_key) carries:
+//  those whose HOST:PORT is HOST_KEY (host compared case-insensitively,
+//  port as a number) and the wildcard entries of its port ("*:PORT:..."),
+//  in spec order. Indexed once per crawl (new or restored). Robots.txt
+//  jobs carry their host's entries too: a robots.txt redirect to another
+//  host then resolves through normal DNS (or a wildcard of its port).
+//  Sets *ENTRIES (borrowed from SELF; NULL if none) and *COUNT.
+void zc_crawl_resolve (zc_crawl_t *self, const char *host_key, const char ***entries,
+                       size_t *count);
 
 //  Admits URL (untrusted, expected canonical) at DEPTH if it passes scope
 //  (zc_scope: hosts, domains, depth, include/exclude, length, trap guards),

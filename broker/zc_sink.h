@@ -2,11 +2,12 @@
     errors.jsonl (one line per other final outcome).
 
     Lines are written by a streaming JSON writer that gives exactly what
-    jansson's json_dumpb (compact, keys in order) gives for the same object
-    (test_zc_sink checks it against jansson). Every string from the
+    jansson's json_dumpb (compact, keys in order) gives for the same
+    object (test_zc_sink checks it against jansson). Every string from the
     network is made valid UTF-8 (invalid sequences become U+FFFD), so the
-    output files are always valid UTF-8 JSON Lines. Writes go through a buffered FILE*; the broker calls
-    zc_sink_flush on a timer and the sink flushes when destroyed.
+    output files are always valid UTF-8 JSON Lines. Writes go through a
+    buffered FILE*; the broker calls zc_sink_flush on a timer and the sink
+    flushes when destroyed.
 
     Item line:  {"url", "final_url", "status", "content_type", "title" (null
                  if none), "canonical" (the page's <link rel="canonical">,

@@ -929,6 +929,77 @@ test_robots_first (void **state)
     free (crawl);
 }
 
+//  Each job carries only the resolve entries of its own host (host
+//  compared case-insensitively, port as a number), robots.txt jobs too; a
+//  host without entries gets none, or its port's wildcard entries.
+static const char *s_resolve_entries[] = {
+    "a.test:8080:127.0.0.2",           "B.Test:08080:127.0.0.3", "c.test:8080:127.0.0.9",
+    "c.test:8081:127.0.0.4,127.0.0.5", "a.test:8080:[::1]",      "*:9000:127.0.0.7",
+};
+
+//  Checks that JOB carries exactly the entries its host should have.
+static void
+s_check_resolve (const zc_job_t *job)
+{
+    const char *a[] = {s_resolve_entries[0], s_resolve_entries[4]};
+    const char *b[] = {s_resolve_entries[1]};
+    const char *c[] = {s_resolve_entries[3]};
+    const char *e[] = {s_resolve_entries[5]};
+    const char **expected = NULL;
+    size_t count = 0;
+    if (strstr (job->url, "//a.test:8080/"))
+        expected = a, count = 2;
+    else if (strstr (job->url, "//b.test:8080/"))
+        expected = b, count = 1;
+    else if (strstr (job->url, "//c.test:8081/"))
+        expected = c, count = 1;
+    else if (strstr (job->url, "//e.test:9000/"))
+        expected = e, count = 1;
+    else
+        assert_non_null (strstr (job->url, "//d.test:8080/"));
+    if (job->opts.resolve_count != count)
+        fail_msg ("%s carries %zu resolve entries, expected %zu", job->url, job->opts.resolve_count,
+                  count);
+    for (size_t i = 0; i < count; i++)
+        assert_string_equal (job->opts.resolve[i], expected[i]);
+}
+
+static void
+test_resolve_per_host (void **state)
+{
+    ctx_t *ctx = (ctx_t *)*state;
+    const char *seeds[] = {"http://a.test:8080/", "http://b.test:8080/", "http://c.test:8081/",
+                           "http://d.test:8080/", "http://e.test:9000/"};
+    zc_crawl_opts_t opts = s_polite_opts ();
+    opts.fetch.resolve = s_resolve_entries;
+    opts.fetch.resolve_count = sizeof s_resolve_entries / sizeof s_resolve_entries[0];
+    char *crawl = s_submit (ctx, seeds, 5, opts);
+    s_ready (ctx, ctx->fetcher, 20);
+    //  Five robots.txt jobs, then five pages
+    size_t robots = 0, pages = 0;
+    while (pages < 5) {
+        zc_msg_t *jobs = s_expect (ctx, ctx->fetcher, ZC_MSG_JOBS);
+        for (size_t i = 0; i < jobs->jobs.job_count; i++) {
+            const zc_job_t *job = &jobs->jobs.jobs[i];
+            s_check_resolve (job);
+            if (job->kind == ZC_JOB_ROBOTS) {
+                assert_non_null (strstr (job->url, "/robots.txt"));
+                robots++;
+                s_robots_reply (ctx->fetcher, job, 404, NULL);
+            } else {
+                pages++;
+                s_result (ctx, job, 200, NULL, 0);
+            }
+        }
+        zc_msg_destroy (&jobs);
+    }
+    assert_int_equal (robots, 5);
+    zc_msg_t *status = s_wait_state (ctx, crawl, "done");
+    assert_int_equal (status->status_reply.crawls[0].pages, 5);
+    zc_msg_destroy (&status);
+    free (crawl);
+}
+
 //  robots.txt 404: everything allowed, rules empty.
 static void
 test_robots_404 (void **state)
@@ -1495,6 +1566,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_polite_host_pinned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_404, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_resolve_per_host, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_robots_unavailable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crawl_delay, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lease_expiry, s_setup, s_teardown),

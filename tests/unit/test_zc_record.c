@@ -432,6 +432,72 @@ test_pause_and_host_limit_survive (void **state)
     zc_crawl_destroy (&crawl);
 }
 
+//  Checks zc_crawl_resolve (CRAWL, HOST_KEY) against EXPECTED (COUNT).
+static void
+s_assert_resolve (zc_crawl_t *crawl, const char *host_key, const char **expected, size_t count)
+{
+    const char **entries = NULL;
+    size_t entry_count = 99;
+    zc_crawl_resolve (crawl, host_key, &entries, &entry_count);
+    if (entry_count != count)
+        fail_msg ("%s: %zu resolve entries, expected %zu", host_key, entry_count, count);
+    for (size_t i = 0; i < count; i++)
+        assert_string_equal (entries[i], expected[i]);
+}
+
+//  Each host key gets its own resolve entries (host case-insensitive,
+//  port numeric, curl's "+" mark and "*" wildcard), in a new crawl and in
+//  the same crawl restored from the store.
+static void
+test_resolve_restored (void **state)
+{
+    fixture_t *fixture = (fixture_t *)*state;
+    const char *resolve[] = {"a.test:80:127.0.0.2",    "B.TEST:0080:127.0.0.3",
+                             "+c.test:80:127.0.0.4",   "*:80:127.0.0.9",
+                             "a.test:8080:127.0.0.5",  "not-an-entry",
+                             "a.test:99999:127.0.0.6", "A.test:80:[::1]"};
+    const char *seeds[] = {"http://a.test/"};
+    zc_submit_t submit = {.seeds = seeds,
+                          .seed_count = 1,
+                          .output = fixture->items,
+                          .errors = "",
+                          .opts = {.impolite = true,
+                                   .ignore_robots = true,
+                                   .max_depth = -1,
+                                   .fetch = {.resolve = resolve, .resolve_count = 8}}};
+    zc_crawl_durable_t durable = {.store = fixture->store, .crawl_no = 1};
+    char *error = NULL;
+    zc_crawl_t *crawl = zc_crawl_new ("c1", &submit, "", &durable, zc_now_ms (), &error);
+    assert_non_null (crawl);
+    for (int round = 0; round < 2; round++) {
+        const char *a80[] = {resolve[0], resolve[3], resolve[7]};
+        s_assert_resolve (crawl, "a.test:80", a80, 3);
+        const char *b80[] = {resolve[1], resolve[3]};
+        s_assert_resolve (crawl, "b.test:80", b80, 2);
+        const char *c80[] = {resolve[2], resolve[3]};
+        s_assert_resolve (crawl, "c.test:80", c80, 2);
+        const char *a8080[] = {resolve[4]};
+        s_assert_resolve (crawl, "a.test:8080", a8080, 1);
+        const char *other80[] = {resolve[3]};
+        s_assert_resolve (crawl, "other.test:80", other80, 1);
+        s_assert_resolve (crawl, "other.test:443", NULL, 0);
+        s_assert_resolve (crawl, "a.test:99999", NULL, 0);
+        //  The job of the seed carries a.test:80's entries
+        zc_crawl_job_t job;
+        assert_int_equal (zc_crawl_pop (crawl, zc_now_ms (), &job), 0);
+        assert_string_equal (job.host_key, "a.test:80");
+        zc_crawl_requeue (crawl, &job, zc_now_ms ());
+        zc_crawl_job_clear (&job);
+        if (round == 0) {
+            s_commit (fixture, crawl);
+            zc_crawl_destroy (&crawl);
+            crawl = s_restore (fixture, 0);
+            assert_non_null (crawl);
+        }
+    }
+    zc_crawl_destroy (&crawl);
+}
+
 int
 main (void)
 {
@@ -444,6 +510,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_restore_with_budget, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_seen_in_store, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pause_and_host_limit_survive, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_resolve_restored, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
