@@ -308,13 +308,19 @@ zc_frontier_pop (zc_frontier_t *self, int64_t now_ms, zc_frontier_entry_t *out)
     if (self->heap_size == 0 || self->heap[0]->next_ms > now_ms)
         return -1;
     s_host_t *host = self->heap[0];
-    s_heap_remove (self, host);
     s_host_take_head (self, host, out);
     host->in_flight++;
     self->in_flight++;
     host->start_ms = now_ms;
     host->next_ms = now_ms + (int64_t)host->delay_ms;
-    s_host_reconsider (self, host);
+    if (host->count > 0 && host->in_flight < self->config.host_concurrency) {
+        //  Still eligible: what s_heap_remove + s_heap_insert would do, in
+        //  one pass. Its key only grew (next_ms was <= NOW_MS, a new seq),
+        //  so it sinks from the root
+        host->seq = self->next_seq++;
+        s_sift_down (self, 0);
+    } else
+        s_heap_remove (self, host);
     return 0;
 }
 
