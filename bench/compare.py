@@ -226,12 +226,12 @@ def make_site(bin_dir, workdir, port, pages, page_bytes, links, extra=()):
 
 
 class Nginx:
-    def __init__(self, root, port, prefix, workers):
+    def __init__(self, root, port, prefix, workers, conf=NGINX_CONF):
         self.prefix = prefix
         os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
         self.conf = os.path.join(prefix, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(NGINX_CONF.format(workers=workers, prefix=prefix, port=port, root=root))
+            f.write(conf.format(workers=workers, prefix=prefix, port=port, root=root))
         self.cmd = [shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-e",
                     os.path.join(prefix, "error.log"), "-c", self.conf,
                     "-g", "daemon off;"]
