@@ -16,9 +16,14 @@
       zc_links    zc_html_parse: links (resolved, canonical, deduplicated)
                   and title, no DOM (what an actor does without rules)
       zc_extract  zc_html_parse_dom + zc_extract_run of title, h1, .price
-                  (CSS, text) + frees (what an actor does with rules)
-      zc_actor    zc_extract plus the actor's codec work: decode the PAGE
-                  and encode the RESULT (zc_msg), no sockets
+                  (CSS, text) + frees (the DOM path, for rules that cannot
+                  stream)
+      zc_stream   zc_stream_prepare + zc_html_parse_stream + zc_stream_finish
+                  of the same rules, no DOM (what an actor does with them)
+      zc_actor    what the actor does, plus its codec work: decode the PAGE,
+                  parse it on the actor's path (streaming if every rule can
+                  stream, else DOM + zc_extract) and encode the RESULT
+                  (zc_msg), no sockets
 
     Output, one line per measure:
         parse NAME pages_per_s N us_per_page N MB_per_s N ratio_to_raw_sax N
@@ -35,6 +40,7 @@
 #include "zc_extract.h"
 #include "zc_html.h"
 #include "zc_msg.h"
+#include "zc_stream.h"
 #include "zc_testsite.h"
 #include "zc_util.h"
 
@@ -55,6 +61,7 @@ typedef struct {
     size_t count;
     size_t bytes;
     zc_extract_t *extract;
+    zc_stream_t *stream;
     zc_extract_rule_t *rules;
     size_t rule_count;
 } s_corpus_t;
@@ -192,6 +199,49 @@ s_raw_sax (s_corpus_t *corpus, const s_page_t *page)
     htmlFreeParserCtxt (ctxt);
 }
 
+//  Experiments (--experiments): the raw SAX parse with other encoding
+//  setups. MODE 1: xmlSwitchEncoding (UTF-8), no conversion handler;
+//  MODE 2: no switch at all (the context's default).
+static void
+s_raw_sax_mode (const s_page_t *page, int mode)
+{
+    htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt (page->body, (int)page->size);
+    assert (ctxt);
+    int options = S_HTML_OPTIONS | HTML_PARSE_IGNORE_ENC;
+    if (mode == 1)
+        (void)xmlSwitchEncoding (ctxt, XML_CHAR_ENCODING_UTF8);
+    htmlSAXHandler sax;
+    memset (&sax, 0, sizeof sax);
+    sax.initialized = 1;
+    sax.startElement = s_noop_start;
+    sax.endElement = s_noop_end;
+    sax.characters = s_noop_characters;
+    sax.ignorableWhitespace = s_noop_characters;
+    htmlSAXHandlerPtr old_sax = ctxt->sax;
+    ctxt->sax = &sax;
+    htmlCtxtUseOptions (ctxt, options);
+    (void)htmlParseDocument (ctxt);
+    ctxt->sax = old_sax;
+    if (ctxt->myDoc)
+        xmlFreeDoc (ctxt->myDoc);
+    ctxt->myDoc = NULL;
+    htmlFreeParserCtxt (ctxt);
+}
+
+static void
+s_raw_sax_switch (s_corpus_t *corpus, const s_page_t *page)
+{
+    (void)corpus;
+    s_raw_sax_mode (page, 1);
+}
+
+static void
+s_raw_sax_default (s_corpus_t *corpus, const s_page_t *page)
+{
+    (void)corpus;
+    s_raw_sax_mode (page, 2);
+}
+
 static void
 s_raw_dom (s_corpus_t *corpus, const s_page_t *page)
 {
@@ -228,6 +278,24 @@ s_zc_extract (s_corpus_t *corpus, const s_page_t *page)
     zc_html_result_clear (&result);
 }
 
+static void
+s_zc_stream (s_corpus_t *corpus, const s_page_t *page)
+{
+    bool streamable = zc_stream_prepare (corpus->stream, corpus->rules, corpus->rule_count);
+    assert (streamable);
+    (void)streamable;
+    zc_html_result_t result;
+    int rc = zc_html_parse_stream (page->url, page->body, page->size, NULL, corpus->stream, &result,
+                                   NULL);
+    assert (rc == 0);
+    zc_extract_result_t extracted;
+    rc = zc_stream_finish (corpus->stream, &extracted);
+    assert (rc == 0);
+    (void)rc;
+    zc_extract_result_clear (&extracted);
+    zc_html_result_clear (&result);
+}
+
 //  As a parser actor: PAGE in (decoded), parse + extract, RESULT out
 //  (encoded). The PAGE is encoded first, untimed work being impossible to
 //  separate cleanly; its encode cost is small next to the rest (see
@@ -254,15 +322,26 @@ s_zc_actor (s_corpus_t *corpus, const s_page_t *page)
     assert (in);
     const zc_page_t *got = &in->page;
     zc_html_result_t parsed;
-    xmlDocPtr doc = NULL;
-    int rc = zc_html_parse_dom (got->meta.final_url, got->body, got->body_size, NULL, &parsed, &doc,
-                                NULL);
-    assert (rc == 0);
     zc_extract_result_t extracted;
-    rc = zc_extract_run (corpus->extract, got->rules, got->rule_count, doc, &extracted);
-    assert (rc == 0);
-    if (doc)
-        xmlFreeDoc (doc);
+    int rc;
+    //  The actor's choice (zc_parser.c): stream when every rule can.
+    if (zc_stream_prepare (corpus->stream, got->rules, got->rule_count)) {
+        rc = zc_html_parse_stream (got->meta.final_url, got->body, got->body_size, NULL,
+                                   corpus->stream, &parsed, NULL);
+        assert (rc == 0);
+        rc = zc_stream_finish (corpus->stream, &extracted);
+        assert (rc == 0);
+    } else {
+        xmlDocPtr doc = NULL;
+        rc = zc_html_parse_dom (got->meta.final_url, got->body, got->body_size, NULL, &parsed, &doc,
+                                NULL);
+        assert (rc == 0);
+        rc = zc_extract_run (corpus->extract, got->rules, got->rule_count, doc, &extracted);
+        assert (rc == 0);
+        if (doc)
+            xmlFreeDoc (doc);
+    }
+    (void)rc;
     zc_field_t fields[8];
     size_t field_count = extracted.field_count < 8 ? extracted.field_count : 8;
     for (size_t i = 0; i < field_count; i++)
@@ -314,16 +393,17 @@ static void
 s_usage (void)
 {
     printf ("Usage: zc-bench-parse [--pages N] [--pad BYTES] [--dir DIR] [--seconds S] "
-            "[--json]\n"
+            "[--json] [--experiments]\n"
             "Parser pages/s per actor (one thread) vs raw libxml2 SAX and DOM.\n"
-            "Defaults: --pages 200 --pad 40000 (generated site) --seconds 3.\n");
+            "Defaults: --pages 200 --pad 40000 (generated site) --seconds 3.\n"
+            "--experiments: also the raw SAX parse with other encoding setups.\n");
 }
 
 int
 main (int argc, char *argv[])
 {
     uint64_t page_count = 200, pad = 40000, seconds = 3;
-    bool pad_given = false, json = false;
+    bool pad_given = false, json = false, experiments = false;
     const char *site_dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -339,6 +419,8 @@ main (int argc, char *argv[])
             site_dir = argv[++i];
         else if (strcmp (arg, "--json") == 0)
             json = true;
+        else if (strcmp (arg, "--experiments") == 0)
+            experiments = true;
         else {
             s_usage ();
             return strcmp (arg, "--help") == 0 ? 0 : 2;
@@ -396,6 +478,7 @@ main (int argc, char *argv[])
         {.name = "price", .selector = ".price", .take = ZC_TAKE_TEXT, .attr = "", .regex = ""},
     };
     corpus.extract = zc_extract_new ();
+    corpus.stream = zc_stream_new ();
     corpus.rules = rules;
     corpus.rule_count = 3;
 
@@ -422,8 +505,17 @@ main (int argc, char *argv[])
                             s_measure ("raw_dom", s_raw_dom, &corpus, secs),
                             s_measure ("zc_links", s_zc_links, &corpus, secs),
                             s_measure ("zc_extract", s_zc_extract, &corpus, secs),
+                            s_measure ("zc_stream", s_zc_stream, &corpus, secs),
                             s_measure ("zc_actor", s_zc_actor, &corpus, secs)};
     size_t figure_count = sizeof figures / sizeof figures[0];
+    if (experiments) {
+        s_figure_t a = s_measure ("raw_sax_utf8_switch", s_raw_sax_switch, &corpus, secs);
+        s_figure_t b = s_measure ("raw_sax_no_switch", s_raw_sax_default, &corpus, secs);
+        s_figure_t c = s_measure ("raw_sax", s_raw_sax, &corpus, secs);
+        printf ("experiment %s cpu_us_per_page %.1f\nexperiment %s cpu_us_per_page %.1f\n"
+                "experiment %s cpu_us_per_page %.1f (handler, as zc_html)\n",
+                a.name, a.cpu_us_per_page, b.name, b.cpu_us_per_page, c.name, c.cpu_us_per_page);
+    }
     double raw_sax_us = figures[0].us_per_page;
     double mean_bytes = (double)corpus.bytes / (double)corpus.count;
     double mean_links = (double)links / (double)corpus.count;
@@ -452,6 +544,7 @@ main (int argc, char *argv[])
                 mean_bytes, mean_links, (unsigned long long)fields_found, corpus.count * 3);
     }
     zc_extract_destroy (&corpus.extract);
+    zc_stream_destroy (&corpus.stream);
     for (size_t i = 0; i < corpus.count; i++) {
         free (corpus.pages[i].url);
         free (corpus.pages[i].body);
