@@ -24,7 +24,10 @@
     ended per second, total_per_s = unique URLs / (phase 1 + phase 2 time),
     rss_bytes_per_url = RssAnon growth over phase 1 / unique URLs.
     URL generation (snprintf) is inside the timed loops; its own cost is
-    printed as gen_ns_per_url.
+    printed as gen_ns_per_url. On a shared machine the wall-clock rates
+    include time the process waited for a core: cpu_s is the process's CPU
+    time (user + system) over both phases and cpu_total_per_s = unique
+    URLs / cpu_s.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE //  nftw
@@ -134,6 +137,7 @@ s_run (const s_config_t *config, bool durable)
     //  Phase 1: enqueue + dedup
     uint64_t admits = 0, admitted = 0, rejected = 0;
     char url[128];
+    double cpu_start = zc_bench_cpu_s ();
     double start = zc_bench_wall_s ();
     for (uint64_t i = 0; i < config->urls; i++) {
         s_url (url, sizeof url, i, config->hosts);
@@ -196,6 +200,7 @@ s_run (const s_config_t *config, bool durable)
         commits++;
     }
     double dispatch_s = zc_bench_wall_s () - start;
+    double cpu_s = zc_bench_cpu_s () - cpu_start;
     bool done = zc_crawl_check_done (crawl, zc_now_ms ());
 
     //  Cost of the URL generator alone, to read the figures above
@@ -219,22 +224,24 @@ s_run (const s_config_t *config, bool durable)
                 "\"admits\": %llu, \"seen_rejected\": %llu, \"enqueue_s\": %.3f, \"dispatch_s\": "
                 "%.3f, \"enqueue_per_s\": %.0f, \"dispatch_per_s\": %.0f, \"total_per_s\": %.0f, "
                 "\"rss_bytes_per_url\": %.1f, \"rss_anon_kib_after_enqueue\": %llu, \"commits\": "
-                "%llu, \"store_disk_bytes\": %llu, \"gen_ns_per_url\": %.1f}\n",
+                "%llu, \"store_disk_bytes\": %llu, \"gen_ns_per_url\": %.1f, \"cpu_s\": %.3f, "
+                "\"cpu_total_per_s\": %.0f}\n",
                 mode, (unsigned long long)unique, (unsigned long long)config->hosts,
                 (unsigned long long)admits, (unsigned long long)rejected, enqueue_s, dispatch_s,
                 (double)admits / enqueue_s, (double)dispatched / dispatch_s,
                 (double)unique / (enqueue_s + dispatch_s), rss_per_url,
                 (unsigned long long)rss_enqueued, (unsigned long long)commits,
-                (unsigned long long)disk, gen_ns);
+                (unsigned long long)disk, gen_ns, cpu_s, (double)unique / cpu_s);
     else
         printf ("frontier %s urls %llu admits %llu enqueue_per_s %.0f dispatch_per_s %.0f "
                 "total_per_s %.0f rss_bytes_per_url %.1f commits %llu enqueue_s %.2f dispatch_s "
-                "%.2f rss_anon_kib %llu store_disk_bytes %llu gen_ns_per_url %.1f\n",
+                "%.2f rss_anon_kib %llu store_disk_bytes %llu gen_ns_per_url %.1f cpu_s %.2f "
+                "cpu_total_per_s %.0f\n",
                 mode, (unsigned long long)unique, (unsigned long long)admits,
                 (double)admits / enqueue_s, (double)dispatched / dispatch_s,
                 (double)unique / (enqueue_s + dispatch_s), rss_per_url, (unsigned long long)commits,
                 enqueue_s, dispatch_s, (unsigned long long)rss_enqueued, (unsigned long long)disk,
-                gen_ns);
+                gen_ns, cpu_s, (double)unique / cpu_s);
     fflush (stdout);
     (void)checksum;
 
