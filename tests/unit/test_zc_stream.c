@@ -13,6 +13,7 @@
 #include "zc_stream.h"
 #include "zc_testsite.h"
 
+#include <curl/curl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,6 +93,18 @@ static const zc_extract_rule_t s_set_bad[] = {
     R ("last", "p b", ZC_TAKE_TEXT, NULL, true, NULL),
 };
 
+//  Rules like those the e2e tests run on extract.test.
+static const zc_extract_rule_t s_set_product[] = {
+    R ("name", "#main > h1#name", ZC_TAKE_TEXT, NULL, false, NULL),
+    R ("price", "span.price", ZC_TAKE_TEXT, NULL, false, "\\$([0-9.]+)"),
+    R ("sku", "div.product.card", ZC_TAKE_ATTR, "data-sku", false, NULL),
+    R ("tags", "#tags li", ZC_TAKE_TEXT, NULL, true, NULL),
+    R ("second_tag", "#tags li:nth-child(2)", ZC_TAKE_TEXT, NULL, false, NULL),
+    R ("color", "table.specs tr:nth-child(2) td:nth-child(2)", ZC_TAKE_TEXT, NULL, false, NULL),
+    R ("links", "ul.related a", ZC_TAKE_ATTR, "href", true, NULL),
+    R ("product_links", "a[href^='/product/']", ZC_TAKE_TEXT, NULL, true, NULL),
+};
+
 typedef struct {
     const zc_extract_rule_t *rules;
     size_t count;
@@ -103,6 +116,7 @@ static const s_set_t s_sets[] = {
     {s_set_all, sizeof s_set_all / sizeof s_set_all[0]},
     {s_set_attr, sizeof s_set_attr / sizeof s_set_attr[0]},
     {s_set_bad, sizeof s_set_bad / sizeof s_set_bad[0]},
+    {s_set_product, sizeof s_set_product / sizeof s_set_product[0]},
 };
 
 static int
@@ -269,6 +283,94 @@ test_testsite (void **state)
     }
     assert_true (compared > 30);
     assert_int_equal (nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} s_body_t;
+
+static size_t
+s_on_body (char *data, size_t size, size_t count, void *arg)
+{
+    s_body_t *body = arg;
+    size_t n = size * count;
+    body->data = realloc (body->data, body->len + n + 1);
+    assert_non_null (body->data);
+    memcpy (body->data + body->len, data, n);
+    body->len += n;
+    body->data[body->len] = 0;
+    return n;
+}
+
+//  The extract.test scenario pages, fetched from a running test site.
+static void
+test_extract_site (void **state)
+{
+    s_state_t *self = *state;
+    zc_testsite_config_t config = {.host = "127.0.0.1"};
+    zc_testsite_t *site = zc_testsite_new (&config);
+    assert_non_null (site);
+    const char *base = zc_testsite_url (site); //  http://127.0.0.1:PORT
+    const char *port = strrchr (base, ':') + 1;
+    char resolve_entry[64];
+    snprintf (resolve_entry, sizeof resolve_entry, "extract.test:%s:127.0.0.1", port);
+    struct curl_slist *resolve = curl_slist_append (NULL, resolve_entry);
+    assert_non_null (resolve);
+    const char *paths[] = {"/", "/product/1.html", "/product/2.html"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char url[128];
+        snprintf (url, sizeof url, "http://extract.test:%s%s", port, paths[i]);
+        CURL *curl = curl_easy_init ();
+        assert_non_null (curl);
+        s_body_t body = {0};
+        assert_int_equal (curl_easy_setopt (curl, CURLOPT_URL, url), CURLE_OK);
+        assert_int_equal (curl_easy_setopt (curl, CURLOPT_RESOLVE, resolve), CURLE_OK);
+        assert_int_equal (curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_body), CURLE_OK);
+        assert_int_equal (curl_easy_setopt (curl, CURLOPT_WRITEDATA, &body), CURLE_OK);
+        assert_int_equal (curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 10000L), CURLE_OK);
+        assert_int_equal (curl_easy_perform (curl), CURLE_OK);
+        long status = 0;
+        assert_int_equal (curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status), CURLE_OK);
+        assert_int_equal (status, 200);
+        curl_easy_cleanup (curl);
+        assert_non_null (body.data);
+        s_compare (self, url, body.data, body.len, NULL);
+        if (i == 1) {
+            //  And the known values of product 1.
+            size_t n = sizeof s_set_product / sizeof s_set_product[0];
+            assert_true (zc_stream_prepare (self->stream, s_set_product, n));
+            zc_html_result_t parsed;
+            assert_int_equal (
+                zc_html_parse_stream (url, body.data, body.len, NULL, self->stream, &parsed, NULL),
+                0);
+            zc_extract_result_t result;
+            assert_int_equal (zc_stream_finish (self->stream, &result), 0);
+            assert_int_equal (result.field_count, n);
+            const char *expected[][3] = {{"Desk Lamp"},
+                                         {"19.99"},
+                                         {"SKU-001"},
+                                         {"home", "light", "desk"},
+                                         {"light"},
+                                         {"Black"},
+                                         {"/product/2.html", "/"},
+                                         {"Next"}};
+            for (size_t f = 0; f < n; f++) {
+                assert_string_equal (result.fields[f].name, s_set_product[f].name);
+                for (size_t v = 0; v < result.fields[f].value_count; v++) {
+                    assert_true (v < 3);
+                    assert_non_null (expected[f][v]);
+                    assert_string_equal (result.fields[f].values[v], expected[f][v]);
+                }
+            }
+            assert_int_equal (result.fields[3].value_count, 3);
+            zc_extract_result_clear (&result);
+            zc_html_result_clear (&parsed);
+        }
+        free (body.data);
+    }
+    curl_slist_free_all (resolve);
+    zc_testsite_destroy (&site);
 }
 
 //  ---------------------------------------------------------------------
@@ -501,6 +603,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_fixtures, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_testsite, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_extract_site, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_soup, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_deep, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_reopen, s_setup, s_teardown),
