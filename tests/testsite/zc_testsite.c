@@ -311,6 +311,11 @@ s_link_page (const s_site_t *site, s_doc_t *doc, uint64_t *rng, uint32_t j, cons
         snprintf (anchor, sizeof anchor, "Page %u", j);
 
     if (site->hosts > 0 && j % site->hosts != doc->host) {
+        //  Another host: "http://h<K>.<suffix>:<port>/p/<j>.html", no query.
+        //  (With the ?ref variants, hosts K = 3 mod 20 would hold twice the
+        //  URLs of the others when N is a multiple of 20, and set the crawl's
+        //  length on their own.)
+        snprintf (target, sizeof target, "/p/%u.html", j);
         s_link_add_on (site, doc, j % site->hosts, target, anchor);
         return;
     }

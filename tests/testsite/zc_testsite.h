@@ -75,7 +75,7 @@ typedef struct {
     page i lives on host "h<i % N>.<suffix>", the home page "/" and the fixed
     paths (/gzip.html, /redirect/..., /slow.html, /big*.html) on h0. A link to
     a page on another host is absolute ("http://h<K>.<suffix>:<port>/p/<j>.html",
-    no ":<port>" for port 0 or 80); links within a host keep their usual
+    no query, no ":<port>" for port 0 or 80); links within a host keep their usual
     variety of forms. The server answers every host alike (pages do not
     depend on the Host header), so does a directory written with
     zc_testsite_write_dir. zc_testsite_url and the truth's "seed" are h0's

@@ -313,6 +313,12 @@ s_resolve (const char *base, const char *href)
         return NULL;
     char *copy = strdup (out);
     curl_free (out);
+    assert_non_null (copy);
+    //  canonical: lowercase host (curl keeps "H1.BENCH.TEST" as written)
+    char *host = strstr (copy, "://");
+    for (char *c = host ? host + 3 : copy; host && *c && *c != '/'; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
     return copy;
 }
 
