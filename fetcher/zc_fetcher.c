@@ -40,6 +40,7 @@
 #include "zc_link.h"
 #include "zc_msg.h"
 #include "zc_url.h"
+#include "zc_hostgap.h"
 #include "zc_util.h"
 
 #include <curl/curl.h>
@@ -58,7 +59,7 @@
 #define S_MAX_DRAIN_MS 600000
 #define S_MAX_PARSERS 1024
 #define S_MAX_ENDPOINT_BYTES 256
-#define S_MAX_HOST_STARTS 100000 //  hosts whose last request start we remember
+#define S_MAX_HOST_STARTS 100000 //  idle hosts whose last request start we remember
 #define S_HOST_KEY_MAX 512
 
 //  One job, from JOBS to its outcome.
@@ -79,8 +80,7 @@ typedef struct {
     zc_extract_rule_t *rules; //  owned deep copy, copied into PAGE
     size_t rule_count;
     uint32_t spacing_ms; //  job.spacing_ms: least gap after the host's previous start
-    int64_t due_ms;      //  while waiting for that gap: when it may start (zclock_mono)
-    void *wait_handle;   //  in self->waiting while it waits, else NULL
+    int64_t started_ms;  //  when the transfer was started (zclock_mono)
     void *handle;        //  in self->jobs
 } s_job_t;
 
@@ -116,14 +116,12 @@ typedef struct {
     uint32_t credit; //  READY credit granted and not yet used by JOBS
     uint64_t done;   //  jobs ended
     uint64_t decode_errors;
-    bool draining;         //  DRAIN received: no READY, new jobs handed back
-    bool drained;          //  BYE sent and DRAINED replied
-    int drain_timer_id;    //  -1 when none
-    uint64_t handed_back;  //  jobs returned as "shutdown"
-    zhashx_t *host_starts; //  owned: host key -> last (or booked) request start, zclock_mono ms
-    zlistx_t *waiting;     //  owned list of borrowed s_job_t waiting for their host's gap,
-                           //  earliest first
-    int wait_timer_id;     //  -1 when none
+    bool draining;        //  DRAIN received: no READY, new jobs handed back
+    bool drained;         //  BYE sent and DRAINED replied
+    int drain_timer_id;   //  -1 when none
+    uint64_t handed_back; //  jobs returned as "shutdown"
+    zc_hostgap_t *gaps;   //  owned: page jobs waiting for their host's gap (borrowed)
+    int wait_timer_id;    //  -1 when none
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -349,8 +347,6 @@ static void s_drain_check (self_t *self);
 static void
 s_job_end (self_t *self, s_job_t *job)
 {
-    if (job->wait_handle)
-        zlistx_delete (self->waiting, job->wait_handle);
     zlistx_delete (self->jobs, job->handle); //  destroys the job
     self->done++;
     s_top_up (self, false);
@@ -503,6 +499,7 @@ static void
 s_job_start (self_t *self, s_job_t *job)
 {
     bool robots = job->kind == ZC_JOB_ROBOTS;
+    job->started_ms = zclock_mono ();
     zc_http_request_t req = {
         .url = job->current,
         .connect_timeout_ms = job->opts.connect_timeout_ms,
@@ -537,14 +534,6 @@ s_job_start (self_t *self, s_job_t *job)
 //  (scope, robots, dedup and the target host's politeness are its business)
 //  and sends it back as a continuation job. A robots.txt job follows up to
 //  S_ROBOTS_MAX_REDIRECTS hops to any host itself (RFC 9309 2.3.1.2).
-//  Orders waiting jobs by due time (zlistx comparator).
-static int
-s_job_due_compare (const void *a, const void *b)
-{
-    int64_t x = ((const s_job_t *)a)->due_ms, y = ((const s_job_t *)b)->due_ms;
-    return x < y ? -1 : x > y;
-}
-
 static int s_on_wait_timer (zloop_t *loop, int timer_id, void *arg);
 
 //  (Re)arms the one-shot timer for the earliest waiting job.
@@ -554,10 +543,10 @@ s_wait_arm (self_t *self)
     if (self->wait_timer_id != -1)
         zloop_timer_end (self->loop, self->wait_timer_id);
     self->wait_timer_id = -1;
-    s_job_t *first = (s_job_t *)zlistx_first (self->waiting);
-    if (!first)
+    int64_t due = zc_hostgap_next_due (self->gaps);
+    if (due < 0)
         return;
-    int64_t delay = first->due_ms - zclock_mono ();
+    int64_t delay = due - zclock_mono ();
     self->wait_timer_id =
         zloop_timer (self->loop, delay > 1 ? (size_t)delay : 1, 1, s_on_wait_timer, self);
     if (self->wait_timer_id == -1)
@@ -573,47 +562,44 @@ s_on_wait_timer (zloop_t *loop, int timer_id, void *arg)
     self->wait_timer_id = -1; //  one-shot: gone once fired
     int64_t now = zclock_mono ();
     s_job_t *job;
-    while ((job = (s_job_t *)zlistx_first (self->waiting)) && job->due_ms <= now) {
-        zlistx_delete (self->waiting, job->wait_handle);
-        job->wait_handle = NULL;
+    while ((job = (s_job_t *)zc_hostgap_pop_due (self->gaps, now)))
         s_job_start (self, job);
-    }
     s_wait_arm (self);
     return 0;
 }
 
 //  Starts page JOB now, or once its host's gap (job spacing_ms) has passed
-//  since this fetcher's previous request start to that host. The broker
-//  spaces dispatches by the same gap, but a fetcher that was busy (or not
-//  scheduled) for a while receives several jobs of one host in one turn:
-//  started together, the server would see them at once. Each start books
-//  its slot, so jobs of one host queue up one gap apart.
+//  since this fetcher's previous request start to that host (zc_hostgap:
+//  a fetcher that was busy receives several jobs of one host in one turn,
+//  and must not start them together).
 static void
 s_job_schedule (self_t *self, s_job_t *job)
 {
     char host_key[S_HOST_KEY_MAX];
     if (job->kind != ZC_JOB_PAGE || job->spacing_ms == 0 ||
-        zc_url_host_key (job->current, host_key, sizeof host_key) != 0) {
+        zc_url_host_key (job->current, host_key, sizeof host_key) != 0 ||
+        zc_hostgap_offer (self->gaps, host_key, job->spacing_ms, job, zclock_mono ())) {
         s_job_start (self, job);
         return;
     }
-    int64_t now = zclock_mono ();
-    //  Forgetting hosts only drops this second line of defence for a
-    //  moment; the broker's spacing still holds
-    if (zhashx_size (self->host_starts) >= S_MAX_HOST_STARTS)
-        zhashx_purge (self->host_starts);
-    int64_t last = (int64_t)(uintptr_t)zhashx_lookup (self->host_starts, host_key);
-    int64_t due = last ? last + (int64_t)job->spacing_ms : now;
-    if (due < now)
-        due = now;
-    zhashx_update (self->host_starts, host_key, (void *)(uintptr_t)due);
-    if (due <= now) {
-        s_job_start (self, job);
-        return;
-    }
-    job->due_ms = due;
-    job->wait_handle = zlistx_insert (self->waiting, job, false);
     s_wait_arm (self);
+}
+
+//  A spaced page job's request went out at its start plus its connect
+//  time, as curl measured them; when the transfer completes late (a loop
+//  stall) "now - total" puts that start later, never earlier: the host's
+//  next job is spaced from the later of this and its recorded start.
+static void
+s_job_observed (self_t *self, const s_job_t *job, const zc_http_result_t *result)
+{
+    char host_key[S_HOST_KEY_MAX];
+    if (job->kind != ZC_JOB_PAGE || job->spacing_ms == 0 ||
+        zc_url_host_key (job->current, host_key, sizeof host_key) != 0)
+        return;
+    int64_t start = zclock_mono () - (int64_t)result->total_ms + (int64_t)result->connect_ms;
+    if (start < job->started_ms)
+        start = job->started_ms;
+    zc_hostgap_observed (self->gaps, host_key, start);
 }
 
 static void
@@ -661,6 +647,7 @@ s_on_http_done (void *arg, zc_http_result_t *result, void *user)
     s_job_t *job = user;
     bool robots = job->kind == ZC_JOB_ROBOTS;
     uint32_t status = result->http_status;
+    s_job_observed (self, job, result);
     if (result->status != ZC_HTTP_OK) {
         const char *reason = zc_http_status_str (result->status);
         if (robots)
@@ -800,7 +787,7 @@ s_drain_start (self_t *self, int64_t drain_ms)
     self->draining = true;
     //  Jobs waiting for their host's gap have not started: back at once
     s_job_t *waiting;
-    while ((waiting = zlistx_first (self->waiting)))
+    while ((waiting = (s_job_t *)zc_hostgap_pop_any (self->gaps)))
         s_hand_back (self, waiting);
     if (!self->started) {
         s_drain_finish (self);
@@ -968,9 +955,7 @@ s_self_new (zsock_t *pipe, const zc_fetcher_config_t *config)
     self->parsers = s_strlist_new ();
     self->tick_id = -1;
     self->drain_timer_id = -1;
-    self->host_starts = zhashx_new ();
-    self->waiting = zlistx_new ();
-    zlistx_set_comparator (self->waiting, s_job_due_compare);
+    self->gaps = zc_hostgap_new (S_MAX_HOST_STARTS);
     self->wait_timer_id = -1;
     return self;
 }
@@ -983,8 +968,7 @@ s_self_destroy (self_t **self_p)
         return;
     s_stop (self); //  aborts transfers; their jobs are freed below
     zloop_destroy (&self->loop);
-    zlistx_destroy (&self->waiting); //  borrowed jobs: freed with JOBS
-    zhashx_destroy (&self->host_starts);
+    zc_hostgap_destroy (&self->gaps); //  borrowed jobs: freed with JOBS
     zlistx_destroy (&self->jobs);
     zlistx_destroy (&self->outbox);
     zlistx_destroy (&self->parsers);

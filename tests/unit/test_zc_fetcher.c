@@ -403,7 +403,7 @@ s_setup (void **state)
     fixture_t *f = calloc (1, sizeof *f);
     assert_non_null (f);
     zc_testsite_config_t config = {
-        .pages = 10, .seed = 7, .host = "127.0.0.1", .slow_ms = 3000, .big_bytes = 256 * 1024};
+        .pages = 10, .seed = 7, .host = "127.0.0.1", .slow_ms = 6000, .big_bytes = 256 * 1024};
     f->site = zc_testsite_new (&config);
     assert_non_null (f->site);
     //  Unique inproc names per fixture (tests share one process context).
@@ -898,7 +898,10 @@ test_drain_finishes_running (void **state)
 {
     fixture_t *f = *state;
     const char *site = zc_testsite_url (f->site);
-    job_t *slow = s_add_job (f, site, "/slow.html"); //  3 s, within the 5 s timeout
+    //  6 s, within its 9 s timeout: long enough that the steps below end
+    //  well before it even on a loaded machine under sanitizers
+    job_t *slow = s_add_job (f, site, "/slow.html");
+    slow->opts.timeout_ms = 9000;
     job_t *fast = s_add_job (f, site, "/");
     for (int i = 1; i <= 4; i++) {
         char path[32];
@@ -924,8 +927,14 @@ test_drain_finishes_running (void **state)
         s_handle_router (f);
     size_t readies = f->readies;
     //  A batch the broker sent against older credit: every job goes back
-    //  untried, long before the slow page is done.
+    //  untried, long before the slow page is done. Both earlier requests
+    //  must have reached the site first (the slow one can arrive after the
+    //  fast one is done on a loaded machine).
+    int64_t deadline = zclock_mono () + DEADLINE_MS;
+    while (zc_testsite_hits (f->site) < 2 && zclock_mono () < deadline)
+        zclock_sleep (1);
     uint64_t hits = zc_testsite_hits (f->site);
+    assert_int_equal (hits, 2);
     s_send_jobs (f);
     assert_int_equal (f->jobs_sent, f->job_count);
     assert_true (s_pump (f, s_cond_late_jobs_done));
@@ -979,7 +988,7 @@ test_drain_deadline (void **state)
     assert_int_equal (zstr_sendx (f->fetcher, "DRAIN", "300", NULL), 0);
     assert_true (s_pump (f, s_cond_drained_only));
     int64_t took = zclock_mono () - started;
-    assert_true (took >= 250 && took < 2500); //  slow.html answers after 3 s
+    assert_true (took >= 250 && took < 2500); //  slow.html answers after 6 s
     assert_int_equal (slow->outcomes, 1);
     assert_int_equal (slow->type, ZC_MSG_FETCH_FAILED);
     assert_string_equal (slow->reason, "shutdown");
