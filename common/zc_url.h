@@ -41,6 +41,10 @@ int zc_url_base_rebase (zc_url_base_t *self, const char *href);
 //  allocated (caller frees with free()), or NULL with *status (may be NULL).
 char *zc_url_base_resolve (zc_url_base_t *self, const char *href, zc_url_status_t *status);
 
+//  zc_url_base_resolve without its fast path: every href through curl_url.
+//  Same results by design; for the differential tests of the fast path.
+char *zc_url_base_resolve_curl (zc_url_base_t *self, const char *href, zc_url_status_t *status);
+
 //  Canonical form of an absolute URL; newly allocated or NULL with *status.
 char *zc_url_canonical (const char *url, zc_url_status_t *status);
 

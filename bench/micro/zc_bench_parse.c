@@ -32,6 +32,8 @@
     (CPU time of this process per page of the raw SAX parse, in µs), and a
     summary line "pages N mean_bytes N mean_links N fields_found N/M".
     --json prints one JSON object instead (same names).
+    --only NAME runs NAME only (e.g. for a profile of zc_actor; ratios then 0
+    unless NAME is raw_sax).
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE //  nftw
@@ -393,10 +395,11 @@ static void
 s_usage (void)
 {
     printf ("Usage: zc-bench-parse [--pages N] [--pad BYTES] [--dir DIR] [--seconds S] "
-            "[--json] [--experiments]\n"
+            "[--json] [--experiments] [--only NAME]\n"
             "Parser pages/s per actor (one thread) vs raw libxml2 SAX and DOM.\n"
             "Defaults: --pages 200 --pad 40000 (generated site) --seconds 3.\n"
-            "--experiments: also the raw SAX parse with other encoding setups.\n");
+            "--experiments: also the raw SAX parse with other encoding setups.\n"
+            "--only NAME: measure NAME only (zc_links, zc_stream, zc_actor...).\n");
 }
 
 int
@@ -405,6 +408,7 @@ main (int argc, char *argv[])
     uint64_t page_count = 200, pad = 40000, seconds = 3;
     bool pad_given = false, json = false, experiments = false;
     const char *site_dir = NULL;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
@@ -417,6 +421,8 @@ main (int argc, char *argv[])
             seconds = zc_bench_parse_u64 (arg, argv[++i]);
         else if (strcmp (arg, "--dir") == 0 && has_value)
             site_dir = argv[++i];
+        else if (strcmp (arg, "--only") == 0 && has_value)
+            only = argv[++i];
         else if (strcmp (arg, "--json") == 0)
             json = true;
         else if (strcmp (arg, "--experiments") == 0)
@@ -501,13 +507,17 @@ main (int argc, char *argv[])
     }
 
     double secs = (double)seconds;
-    s_figure_t figures[] = {s_measure ("raw_sax", s_raw_sax, &corpus, secs),
-                            s_measure ("raw_dom", s_raw_dom, &corpus, secs),
-                            s_measure ("zc_links", s_zc_links, &corpus, secs),
-                            s_measure ("zc_extract", s_zc_extract, &corpus, secs),
-                            s_measure ("zc_stream", s_zc_stream, &corpus, secs),
-                            s_measure ("zc_actor", s_zc_actor, &corpus, secs)};
-    size_t figure_count = sizeof figures / sizeof figures[0];
+    struct {
+        const char *name;
+        s_parse_fn *fn;
+    } measures[] = {{"raw_sax", s_raw_sax},     {"raw_dom", s_raw_dom},
+                    {"zc_links", s_zc_links},   {"zc_extract", s_zc_extract},
+                    {"zc_stream", s_zc_stream}, {"zc_actor", s_zc_actor}};
+    s_figure_t figures[sizeof measures / sizeof measures[0]];
+    size_t figure_count = 0;
+    for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++)
+        if (!only || strcmp (only, measures[i].name) == 0)
+            figures[figure_count++] = s_measure (measures[i].name, measures[i].fn, &corpus, secs);
     if (experiments) {
         s_figure_t a = s_measure ("raw_sax_utf8_switch", s_raw_sax_switch, &corpus, secs);
         s_figure_t b = s_measure ("raw_sax_no_switch", s_raw_sax_default, &corpus, secs);
@@ -516,7 +526,9 @@ main (int argc, char *argv[])
                 "experiment %s cpu_us_per_page %.1f (handler, as zc_html)\n",
                 a.name, a.cpu_us_per_page, b.name, b.cpu_us_per_page, c.name, c.cpu_us_per_page);
     }
-    double raw_sax_us = figures[0].us_per_page;
+    bool have_raw = figure_count > 0 && strcmp (figures[0].name, "raw_sax") == 0;
+    double raw_sax_us = have_raw ? figures[0].us_per_page : 0;
+    double raw_sax_cpu_us = have_raw ? figures[0].cpu_us_per_page : 0;
     double mean_bytes = (double)corpus.bytes / (double)corpus.count;
     double mean_links = (double)links / (double)corpus.count;
     if (json) {
@@ -525,21 +537,21 @@ main (int argc, char *argv[])
             "\"fields_found\": %llu, \"fields_expected\": %zu, \"raw_sax_us_per_page\": %.1f, "
             "\"raw_sax_cpu_us_per_page\": %.1f, \"measures\": {",
             corpus.count, mean_bytes, mean_links, (unsigned long long)fields_found,
-            corpus.count * 3, raw_sax_us, figures[0].cpu_us_per_page);
+            corpus.count * 3, raw_sax_us, raw_sax_cpu_us);
         for (size_t i = 0; i < figure_count; i++)
             printf ("%s\"%s\": {\"pages_per_s\": %.1f, \"us_per_page\": %.1f, \"cpu_us_per_page\": "
                     "%.1f, \"MB_per_s\": %.1f, \"ratio_to_raw_sax\": %.2f}",
                     i ? ", " : "", figures[i].name, figures[i].pages_per_s, figures[i].us_per_page,
                     figures[i].cpu_us_per_page, figures[i].mb_per_s,
-                    figures[i].us_per_page / raw_sax_us);
+                    have_raw ? figures[i].us_per_page / raw_sax_us : 0);
         printf ("}}\n");
     } else {
         for (size_t i = 0; i < figure_count; i++)
             printf ("parse %s pages_per_s %.1f us_per_page %.1f MB_per_s %.1f ratio_to_raw_sax "
                     "%.2f\n",
                     figures[i].name, figures[i].pages_per_s, figures[i].us_per_page,
-                    figures[i].mb_per_s, figures[i].us_per_page / raw_sax_us);
-        printf ("raw_sax_us_per_page %.1f\n", figures[0].cpu_us_per_page);
+                    figures[i].mb_per_s, have_raw ? figures[i].us_per_page / raw_sax_us : 0);
+        printf ("raw_sax_us_per_page %.1f\n", raw_sax_cpu_us);
         printf ("pages %zu mean_bytes %.0f mean_links %.1f fields_found %llu/%zu\n", corpus.count,
                 mean_bytes, mean_links, (unsigned long long)fields_found, corpus.count * 3);
     }

@@ -1,9 +1,14 @@
 /*  Tests for zc_url: resolution against a base (RFC 3986 section 5.4 and the
     href shapes found in real pages), canonical form, host keys and
-    fingerprints.
+    fingerprints. The fast path of zc_url_base_resolve is checked against
+    the curl-only path (zc_url_base_resolve_curl) on a grid of tricky hrefs
+    and on every href of the test site's pages and the HTML fixtures.
 */
 #include "zc_url.h"
 
+#include "zc_testsite.h"
+
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -326,6 +331,270 @@ test_status_str (void **state)
     assert_non_null (zc_url_status_str (ZC_URL_TOO_LONG));
 }
 
+//  ---------------------------------------------------------------------
+//  Fast path vs curl
+
+typedef struct {
+    size_t compared;
+    size_t differences;
+} diff_stats_t;
+
+static void
+s_compare (const char *base_url, const char *href, diff_stats_t *stats)
+{
+    zc_url_base_t *base = zc_url_base_new (base_url, NULL);
+    if (!base)
+        return;
+    zc_url_status_t fast_status = ZC_URL_OK, curl_status = ZC_URL_OK;
+    char *fast = zc_url_base_resolve (base, href, &fast_status);
+    char *slow = zc_url_base_resolve_curl (base, href, &curl_status);
+    stats->compared++;
+    bool same = fast_status == curl_status &&
+                ((!fast && !slow) || (fast && slow && strcmp (fast, slow) == 0));
+    if (!same) {
+        stats->differences++;
+        if (stats->differences <= 200)
+            printf ("fast path differs: base '%s' href '%s': fast '%s' (%d) curl '%s' (%d)\n",
+                    base_url, href, fast ? fast : "(null)", (int)fast_status,
+                    slow ? slow : "(null)", (int)curl_status);
+    }
+    free (fast);
+    free (slow);
+    zc_url_base_destroy (&base);
+}
+
+static const char *s_diff_bases[] = {
+    "http://a/b/c/d;p?q",     "http://127.0.0.1:8080/p/5.html",
+    "https://ex.com/",        "http://ex.com",
+    "http://Ex.COM:80/a/b/",  "http://ex.com:8080/a?x=1",
+    "https://ex.com:443/x/y", "http://User:PW@ex.com/a/",
+    "http://[::1]:8080/a/b",  "http://h1.bench.test:8080/p/deep/",
+};
+
+static void
+test_fast_grid (void **state)
+{
+    (void)state;
+    const char *authorities[] = {
+        "",
+        "//ex.org",
+        "//EX.Org:80",
+        "//ex.org:443",
+        "//ex.org:8080",
+        "//ex.org:0",
+        "//ex.org:08080",
+        "//ex.org:65535",
+        "//ex.org:65536",
+        "//ex.org:",
+        "//ex.org:8a",
+        "//1.2.3.4",
+        "//127.0.0.1:8080",
+        "//255.255.255.255",
+        "//256.1.1.1",
+        "//127.1",
+        "//01.2.3.4",
+        "//1.2.3.4.",
+        "//0x7f.0.0.1",
+        "//1.2.3.4.5",
+        "//1a.b",
+        "//a1.b2",
+        "//a..b",
+        "//-a.b",
+        "//a.",
+        "//.a",
+        "//h_x.com",
+        "//u@ex.org",
+        "//[::1]",
+        "//caf\xc3\xa9.com",
+        "///x",
+        "http://H.com",
+        "HTTPS://h.com:443",
+        "https://h.com:80",
+        "Http://h.com:81",
+        "http:",
+        "https:",
+        "ftp:",
+        "ftp://h.com",
+        "mailto:",
+        "a:",
+    };
+    const char *paths[] = {"",
+                           ".",
+                           "..",
+                           "./",
+                           "../",
+                           "././",
+                           "./../",
+                           "../../",
+                           ".././",
+                           "a/../",
+                           "./a/../",
+                           ".//",
+                           "..//",
+                           ".///x",
+                           "./..//x",
+                           "a/..//x",
+                           "./a//../x",
+                           "..",
+                           "...",
+                           ".../x",
+                           "/",
+                           "/.",
+                           "/..",
+                           "/./",
+                           "/../",
+                           "a",
+                           "a/",
+                           "/a/./b",
+                           "/a/../b",
+                           "a/../b",
+                           "../../../../x",
+                           "a/..",
+                           "a/.",
+                           "/a/..",
+                           "/a/.",
+                           "%2e/x",
+                           "%2E%2E/x",
+                           "/%2e%2e/x",
+                           ".a/..b/",
+                           "a//b/../c",
+                           "//x",
+                           ";x",
+                           "a:b",
+                           "./a:b",
+                           "/p/./x/../134.html",
+                           "../../p/11.html",
+                           "./../12.html",
+                           "a b",
+                           "caf\xc3\xa9",
+                           "100%",
+                           "a%zz",
+                           "a\\b",
+                           "~user/!$&'()*+,;=:@-._",
+                           "a<b>\"{|}^`"};
+    const char *queries[] = {"", "?", "?q", "?a/../b", "??x", "?a=1&b=%20", "?x#f", "#f", "?a b"};
+    diff_stats_t stats = {0};
+    char href[512];
+    for (size_t b = 0; b < sizeof s_diff_bases / sizeof s_diff_bases[0]; b++)
+        for (size_t a = 0; a < sizeof authorities / sizeof authorities[0]; a++)
+            for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++)
+                for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
+                    //  A path after an authority needs its '/'.
+                    const char *path = paths[p];
+                    const char *sep =
+                        authorities[a][0] == '/' && path[0] && path[0] != '/' ? "/" : "";
+                    snprintf (href, sizeof href, "%s%s%s%s", authorities[a], sep, path, queries[q]);
+                    s_compare (s_diff_bases[b], href, &stats);
+                }
+    printf ("fast path grid: %zu hrefs compared, %zu differences\n", stats.compared,
+            stats.differences);
+    assert_true (stats.compared > 10000);
+    assert_int_equal (stats.differences, 0);
+}
+
+//  Compares every href="..." and src="..." value of the HTML in TEXT
+//  against each base.
+static void
+s_compare_html (const char *text, diff_stats_t *stats)
+{
+    const char *attrs[] = {"href=\"", "src=\""};
+    for (size_t a = 0; a < 2; a++)
+        for (const char *p = strstr (text, attrs[a]); p; p = strstr (p, attrs[a])) {
+            p += strlen (attrs[a]);
+            const char *end = strchr (p, '"');
+            if (!end)
+                break;
+            char href[2048];
+            size_t len = (size_t)(end - p) < sizeof href - 1 ? (size_t)(end - p) : sizeof href - 1;
+            memcpy (href, p, len);
+            href[len] = 0;
+            for (size_t b = 0; b < sizeof s_diff_bases / sizeof s_diff_bases[0]; b++)
+                s_compare (s_diff_bases[b], href, stats);
+            p = end;
+        }
+}
+
+static char *
+s_read_file (const char *path)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0, alloc = 0;
+    char chunk[65536];
+    size_t got;
+    while ((got = fread (chunk, 1, sizeof chunk, file)) > 0) {
+        if (len + got + 1 > alloc) {
+            alloc = (len + got + 1) * 2;
+            text = realloc (text, alloc);
+            assert_non_null (text);
+        }
+        memcpy (text + len, chunk, got);
+        len += got;
+    }
+    fclose (file);
+    if (text)
+        text[len] = 0;
+    return text;
+}
+
+static void
+s_compare_dir (const char *dir, diff_stats_t *stats)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    struct dirent *entry;
+    while ((entry = readdir (d)) != NULL) {
+        size_t len = strlen (entry->d_name);
+        if (len < 5 || strcmp (entry->d_name + len - 5, ".html") != 0)
+            continue;
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        char *text = s_read_file (path);
+        if (text)
+            s_compare_html (text, stats);
+        free (text);
+    }
+    closedir (d);
+}
+
+static void
+s_remove_tree (const char *dir)
+{
+    char command[4200];
+    snprintf (command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal (system (command), 0);
+}
+
+static void
+test_fast_site_and_fixtures (void **state)
+{
+    (void)state;
+    diff_stats_t stats = {0};
+    s_compare_dir (ZC_FIXTURES_DIR "/html", &stats);
+    //  The generated site in its three shapes: default, benchmark, hosts.
+    zc_testsite_config_t configs[] = {
+        {.pages = 300, .host = "127.0.0.1", .port = 8080, .external_port = 8081},
+        {.pages = 300, .host = "127.0.0.1", .port = 8080, .external_port = 8081, .links = 44},
+        {.pages = 300, .host = "127.0.0.1", .port = 8080, .external_port = 8081, .hosts = 20},
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        char dir[] = "/tmp/test_zc_url-XXXXXX";
+        assert_non_null (mkdtemp (dir));
+        assert_int_equal (zc_testsite_write_dir (&configs[i], dir), 0);
+        s_compare_dir (dir, &stats);
+        char pages[4200];
+        snprintf (pages, sizeof pages, "%s/p", dir);
+        s_compare_dir (pages, &stats);
+        s_remove_tree (dir);
+    }
+    printf ("fast path on pages: %zu hrefs compared, %zu differences\n", stats.compared,
+            stats.differences);
+    assert_true (stats.compared > 10000);
+    assert_int_equal (stats.differences, 0);
+}
+
 int
 main (void)
 {
@@ -335,6 +604,7 @@ main (void)
         cmocka_unit_test (test_rebase),        cmocka_unit_test (test_canonical),
         cmocka_unit_test (test_too_long),      cmocka_unit_test (test_host_key),
         cmocka_unit_test (test_fingerprint),   cmocka_unit_test (test_status_str),
+        cmocka_unit_test (test_fast_grid),     cmocka_unit_test (test_fast_site_and_fixtures),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     curl_global_cleanup ();
