@@ -41,29 +41,56 @@ zc_utf8_sequence (const unsigned char *s, size_t n)
     return len;
 }
 
+//  Pages are mostly ASCII with a multi-byte character every few dozen
+//  bytes (accented words): ASCII is skipped 8 bytes at a time up to the
+//  first high byte, and each sequence is checked inline (the RFC 3629
+//  ranges: the second byte alone rules out overlongs, surrogates and code
+//  points above U+10FFFF).
 bool
 zc_utf8_valid (const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        //  ASCII fast path: 8 bytes at a time (memcpy: any alignment).
-        while (n - i >= 8) {
+    const unsigned char *end = p + n;
+    while (p < end) {
+        if (end - p >= 8) {
             uint64_t word;
-            memcpy (&word, p + i, sizeof word);
-            if (word & UINT64_C (0x8080808080808080))
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
-        if (p[i] < 0x80) {
-            i++;
+            memcpy (&word, p, sizeof word); //  any alignment
+            uint64_t high = word & UINT64_C (0x8080808080808080);
+            if (high == 0) {
+                p += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            //  The lowest set bit is in the first high byte.
+            p += (unsigned)__builtin_ctzll (high) >> 3;
+#else
+            while (*p < 0x80) //  there is a high byte in these 8
+                p++;
+#endif
+        } else if (*p < 0x80) {
+            p++;
             continue;
         }
-        size_t seq = zc_utf8_sequence (p + i, n - i);
-        if (seq == 0)
+        unsigned c = p[0];
+        size_t left = (size_t)(end - p);
+        if (c < 0xc2)
+            return false; //  stray continuation, or overlong 2-byte lead
+        if (c < 0xe0) {
+            if (left < 2 || (p[1] & 0xc0) != 0x80)
+                return false;
+            p += 2;
+        } else if (c < 0xf0) {
+            if (left < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+                (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
+                return false;
+            p += 3;
+        } else if (c < 0xf5) {
+            if (left < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+                (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+                return false;
+            p += 4;
+        } else
             return false;
-        i += seq;
     }
     return true;
 }

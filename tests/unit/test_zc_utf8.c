@@ -102,12 +102,62 @@ test_random (void **state)
     }
 }
 
+//  Every 1-, 2- and 3-byte string, and every 4-byte string with a lead byte
+//  of 0xf0-0xf4 or 0xf5, after ASCII text and with ASCII after it (both
+//  the 8-byte path and the byte path see it).
+static void
+test_exhaustive (void **state)
+{
+    (void)state;
+    unsigned char buffer[32];
+    size_t checked = 0;
+    for (size_t prefix = 0; prefix <= 9; prefix += 9)
+        for (uint32_t v = 0; v < (1u << 24); v++) {
+            memset (buffer, 'a', sizeof buffer);
+            buffer[prefix] = (unsigned char)(v >> 16);
+            buffer[prefix + 1] = (unsigned char)(v >> 8);
+            buffer[prefix + 2] = (unsigned char)v;
+            //  Shorter strings once per first byte (2 bytes: below); the
+            //  whole buffer takes the 8-byte path.
+            size_t lens[] = {prefix + 3, sizeof buffer, prefix + 1, prefix + 2};
+            for (size_t k = 0; k < ((v & 0xffff) ? 2 : 4); k++) {
+                size_t len = lens[k];
+                assert_int_equal (zc_utf8_valid ((const char *)buffer, len),
+                                  s_reference_valid (buffer, len));
+                checked++;
+            }
+            if ((v & 0xff) == 0) { //  2 bytes, then ASCII
+                buffer[prefix + 2] = 'a';
+                assert_int_equal (zc_utf8_valid ((const char *)buffer, prefix + 12),
+                                  s_reference_valid (buffer, prefix + 12));
+                checked++;
+            }
+        }
+    for (unsigned lead = 0xf0; lead <= 0xf5; lead++)
+        for (uint32_t v = 0; v < (1u << 18); v++) {
+            memset (buffer, 'a', sizeof buffer);
+            buffer[3] = (unsigned char)lead;
+            buffer[4] = (unsigned char)(0x80 | ((v >> 12) & 0x3f)) ^ (v >> 17 ? 0x40 : 0);
+            buffer[5] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+            buffer[6] = (unsigned char)(0x80 | (v & 0x3f));
+            for (size_t len = 5; len <= 16; len += 11) {
+                assert_int_equal (zc_utf8_valid ((const char *)buffer, len),
+                                  s_reference_valid (buffer, len));
+                checked++;
+            }
+            assert_int_equal (zc_utf8_valid ((const char *)buffer + 3, 4),
+                              s_reference_valid (buffer + 3, 4));
+        }
+    assert_true (checked > 60000000);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_known),
         cmocka_unit_test (test_alignment),
+        cmocka_unit_test (test_exhaustive),
         cmocka_unit_test (test_random),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
