@@ -65,6 +65,8 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOOLS = ("zcrawl-local", "zcrawl-cluster", "scrapy", "crawlee", "wget", "httrack")
+# zcrawl-local-base: `zcrawl local` from --base-bin (a before/after pair in one run)
+EXTRA_TOOLS = ("zcrawl-local-base",)
 COMPETITORS = os.path.join(HERE, "competitors")
 SCRAPY = os.path.join(COMPETITORS, "scrapy_crawl.py")
 CRAWLEE = os.path.join(COMPETITORS, "crawlee", "crawl.mjs")
@@ -318,9 +320,9 @@ def child_pids(pid):
         return []
 
 
-def run_zcrawl_local(ctx, run_dir):
+def run_zcrawl_local(ctx, run_dir, bin_dir=None):
     items = os.path.join(run_dir, "items.jsonl")
-    cmd = [os.path.join(ctx.bin, "zcrawl"), "local", ctx.url + "/", "-o", items,
+    cmd = [os.path.join(bin_dir or ctx.bin, "zcrawl"), "local", ctx.url + "/", "-o", items,
            "--errors", os.path.join(run_dir, "errors.jsonl"), "--impolite", "--allow-private",
            "--quiet", "--timeout", str(TIMEOUT_S), "--max-body", str(MAX_BODY),
            "--host-concurrency", str(ctx.concurrency)] + EXTRACT
@@ -479,16 +481,20 @@ def run_httrack(ctx, run_dir):
 
 RUNNERS = {"zcrawl-local": run_zcrawl_local, "zcrawl-cluster": run_zcrawl_cluster,
            "scrapy": run_scrapy, "crawlee": run_crawlee, "wget": run_wget,
-           "httrack": run_httrack}
+           "httrack": run_httrack,
+           "zcrawl-local-base": lambda ctx, d: run_zcrawl_local(ctx, d, ctx.base_bin)}
 
 
 def available(tool, ctx):
     """None if TOOL can run, else why not."""
     if tool.startswith("zcrawl"):
+        bin_dir = ctx.base_bin if tool == "zcrawl-local-base" else ctx.bin
+        if not bin_dir:
+            return "no --base-bin given"
         need = ["zcrawl"] + (["zcrawlctl"] if tool == "zcrawl-cluster" else [])
         for b in need:
-            if not os.access(os.path.join(ctx.bin, b), os.X_OK):
-                return f"{os.path.join(ctx.bin, b)} not built"
+            if not os.access(os.path.join(bin_dir, b), os.X_OK):
+                return f"{os.path.join(bin_dir, b)} not built"
         return None
     if tool == "scrapy":
         if not os.path.exists(SCRAPY):
@@ -797,6 +803,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"),
                     help="zcrawl build's bin directory (default build/bin)")
+    ap.add_argument("--base-bin", help="another zcrawl build's bin directory, run as the tool "
+                    "zcrawl-local-base (before/after in one run)")
     ap.add_argument("--pages", type=int, default=20000)
     ap.add_argument("--page-bytes", type=int, default=40000,
                     help="pad pages to about this size (zc-testsite --page-bytes; 0 = none)")
@@ -822,8 +830,8 @@ def main():
     args.bin = os.path.abspath(args.bin)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for t in tools:
-        if t not in TOOLS:
-            raise SystemExit(f"unknown tool {t}; known: {', '.join(TOOLS)}")
+        if t not in TOOLS + EXTRA_TOOLS:
+            raise SystemExit(f"unknown tool {t}; known: {', '.join(TOOLS + EXTRA_TOOLS)}")
     if not os.access(os.path.join(args.bin, "zc-testsite"), os.X_OK):
         raise SystemExit(f"{args.bin}/zc-testsite not found. Build zcrawl first, e.g.\n"
                          "  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release && "
@@ -841,6 +849,7 @@ def main():
         raise SystemExit("nginx not installed: run bench/install.sh")
 
     ctx = argparse.Namespace(bin=args.bin, concurrency=args.concurrency,
+                             base_bin=os.path.abspath(args.base_bin) if args.base_bin else None,
                              httrack_max_seconds=args.httrack_max_seconds,
                              wrk_seconds=args.wrk_seconds, parse_seconds=args.parse_seconds)
     skipped = {}

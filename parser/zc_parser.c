@@ -4,23 +4,28 @@
         front PULL  <-- fetchers push PAGEs (raw frames, never decoded here)
         link DEALER --> broker jobs ROUTER (HELLO, HEARTBEAT; WELCOME back)
         ROUTER inproc <-> N parser actors (DEALER each)
-    The node keeps a FIFO of idle actors. It reads the front only while that
-    FIFO is non-empty and the results endpoint is known: the front reader is
-    registered in the zloop exactly then. So a page is taken off the front
-    only when an actor is free for it, pages never queue behind a busy
-    actor, and until WELCOME arrives pages wait in the front (small RCVHWM,
-    then in the fetchers' queues).
+    The node keeps a FIFO of actor credits: each actor may hold
+    S_ACTOR_PAGES pages (the one it parses and the next, waiting in its
+    socket, so it never sleeps between pages waiting for a round trip to
+    the node). It reads the front only while that FIFO is non-empty and the
+    results endpoint is known: the front reader is registered in the zloop
+    exactly then. So a page is taken off the front only when an actor has
+    room for it, a page waits behind at most one page, and until WELCOME
+    arrives pages wait in the front (small RCVHWM, then in the fetchers'
+    queues).
 
     Parser actor (one per core, one zloop):
-        DEALER --> node ROUTER: HEARTBEAT (its counters) + READY, when idle
+        DEALER --> node ROUTER: HEARTBEAT (its counters) + READY (credit
+                   S_ACTOR_PAGES at start, then 1 per page done)
         PUSH   --> broker results PULL: one RESULT per decoded PAGE
     Pages are decoded here, not in the node, so the node thread does no
     per-page work beyond forwarding frames. A frame that does not decode
     as a PAGE has no job id to answer: it is counted (HEARTBEAT
     decode_errors) and dropped. A RESULT that cannot be queued (results
     socket full or not yet connected) is kept and retried when the socket
-    becomes writable; the actor is not READY until it is out, so
-    back-pressure from the broker reaches the front and then the fetchers.
+    becomes writable; the actor reads no page and sends no READY until it
+    is out, so back-pressure from the broker reaches the front and then the
+    fetchers.
 
     ACCEPT: the node peeks at the job id of each PAGE it takes off the front
     (zc_msg_page_id, no full decode) and, after each wake-up of the front
@@ -58,6 +63,7 @@
 #define S_RESULTS_SNDHWM 256 //  RESULTs queued towards the broker
 #define S_RESULTS_LINGER_MS 2000
 #define S_MAX_ACTORS 256
+#define S_ACTOR_PAGES 2      //  pages an actor may hold: parsing + next
 #define S_ACCEPT_MAX 1024    //  job ids per ACCEPT
 #define S_DRAIN_MS 10000     //  default drain time
 #define S_DRAIN_CHECK_MS 50  //  drain check interval
@@ -80,6 +86,7 @@ typedef struct {
     zframe_t *pending; //  owned; encoded RESULT not yet queued, or NULL
     zmq_pollitem_t pending_item;
     bool pending_polled; //  POLLOUT poller registered for PENDING
+    bool reading;        //  the dealer reader is registered (not while PENDING)
     int index;
     uint64_t decode_errors; //  frames that were not a decodable PAGE
     uint64_t done;          //  RESULTs produced
@@ -88,11 +95,11 @@ typedef struct {
 } s_worker_t;
 
 static void
-s_worker_send_ready (s_worker_t *self)
+s_worker_send_ready (s_worker_t *self, uint32_t credit)
 {
     zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
                           .heartbeat = {.decode_errors = self->decode_errors, .done = self->done}};
-    zc_msg_t ready = {.type = ZC_MSG_READY, .ready = {.credit = 1}};
+    zc_msg_t ready = {.type = ZC_MSG_READY, .ready = {.credit = credit}};
     if (zc_msg_send (&heartbeat, self->dealer, NULL) != 0 ||
         zc_msg_send (&ready, self->dealer, NULL) != 0)
         zsys_error ("zc_parser: actor %d cannot send READY: %s", self->index,
@@ -100,6 +107,23 @@ s_worker_send_ready (s_worker_t *self)
 }
 
 static int s_worker_on_writable (zloop_t *loop, zmq_pollitem_t *item, void *arg);
+static int s_worker_handle_dealer (zloop_t *loop, zsock_t *dealer, void *arg);
+
+//  Reads pages from the node exactly while no RESULT is pending.
+static void
+s_worker_update_reading (s_worker_t *self)
+{
+    bool want = !self->pending;
+    if (want && !self->reading) {
+        if (zloop_reader (self->loop, self->dealer, s_worker_handle_dealer, self) == 0)
+            self->reading = true;
+        else
+            zsys_error ("zc_parser: actor %d cannot poll its dealer", self->index);
+    } else if (!want && self->reading) {
+        zloop_reader_end (self->loop, self->dealer);
+        self->reading = false;
+    }
+}
 
 //  Tries to queue the pending RESULT; once it is out, the actor is READY.
 static void
@@ -117,6 +141,7 @@ s_worker_flush (s_worker_t *self)
                 else
                     zsys_error ("zc_parser: actor %d cannot poll results socket", self->index);
             }
+            s_worker_update_reading (self);
             return;
         }
         zsys_error ("zc_parser: actor %d dropped a RESULT: %s", self->index,
@@ -127,7 +152,8 @@ s_worker_flush (s_worker_t *self)
         zloop_poller_end (self->loop, &self->pending_item);
         self->pending_polled = false;
     }
-    s_worker_send_ready (self);
+    s_worker_update_reading (self);
+    s_worker_send_ready (self, 1);
 }
 
 static int
@@ -240,10 +266,10 @@ s_worker_handle_dealer (zloop_t *loop, zsock_t *dealer, void *arg)
         zsys_warning ("zc_parser: actor %d dropped a front message: %s", self->index,
                       msg ? "not a PAGE" : zc_msg_decode_status_str (status));
         zc_msg_destroy (&msg);
-        s_worker_send_ready (self);
+        s_worker_send_ready (self, 1);
         return 0;
     }
-    assert (!self->pending); //  the node only sends to READY actors
+    assert (!self->pending); //  the reader is off while a RESULT is pending
     self->pending = s_worker_result (self, &msg->page);
     self->done++;
     zc_msg_destroy (&msg);
@@ -345,9 +371,8 @@ s_worker_actor (zsock_t *pipe, void *args)
 
     rc = zloop_reader (self->loop, pipe, s_worker_handle_pipe, self);
     assert (rc == 0);
-    rc = zloop_reader (self->loop, self->dealer, s_worker_handle_dealer, self);
-    assert (rc == 0);
-    s_worker_send_ready (self);
+    s_worker_update_reading (self);
+    s_worker_send_ready (self, S_ACTOR_PAGES);
     zloop_start (self->loop);
     s_worker_destroy (&self);
 }
@@ -369,10 +394,10 @@ typedef struct {
     zc_link_t *link;   //  owned
     zactor_t **actors; //  owned array of owned actors
     char *results;     //  owned; results endpoint the actors use, or NULL
-    int *idle;         //  owned FIFO of idle actor indexes
+    int *idle;         //  owned FIFO of actor credits (indexes), S_ACTOR_PAGES per actor
     size_t idle_head;
     size_t idle_count;
-    bool *is_idle;          //  owned, per actor
+    uint8_t *credits;       //  owned, per actor: its entries in IDLE
     uint64_t *actor_errors; //  owned, per actor: last reported totals
     uint64_t *actor_done;   //  owned
     uint64_t decode_errors; //  the node's own (undecodable broker/actor messages)
@@ -386,6 +411,13 @@ typedef struct {
     int64_t drain_end_ms; //  monotonic deadline of the drain
     int drain_timer;      //  zloop timer id, -1 if none
 } self_t;
+
+//  Entries the credit FIFO can hold: S_ACTOR_PAGES per actor.
+static size_t
+s_idle_capacity (const self_t *self)
+{
+    return (size_t)self->actor_count * S_ACTOR_PAGES;
+}
 
 static self_t *
 s_self_new (zsock_t *pipe, const zc_parser_config_t *config)
@@ -436,7 +468,7 @@ s_self_destroy (self_t **self_p)
     free (self->node_id);
     free (self->results);
     free (self->idle);
-    free (self->is_idle);
+    free (self->credits);
     free (self->actor_errors);
     free (self->actor_done);
     free (self->accept_ids);
@@ -482,7 +514,7 @@ s_send_accept (self_t *self)
 
 static void s_drain_check (self_t *self);
 
-//  Takes pages off the front, one per idle actor (the front socket has a
+//  Takes pages off the front, one per actor credit (the front socket has a
 //  zero receive timeout), then ACCEPTs their job ids in one message.
 static int
 s_handle_front (zloop_t *loop, zsock_t *front, void *arg)
@@ -500,9 +532,9 @@ s_handle_front (zloop_t *loop, zsock_t *front, void *arg)
             self->accept_ids[self->accept_count++] = job_id;
         }
         int index = self->idle[self->idle_head];
-        self->idle_head = (self->idle_head + 1) % (size_t)self->actor_count;
+        self->idle_head = (self->idle_head + 1) % s_idle_capacity (self);
         self->idle_count--;
-        self->is_idle[index] = false;
+        self->credits[index]--;
         char id[16];
         snprintf (id, sizeof id, "w%d", index);
         int rc = zmsg_pushstr (msg, id);
@@ -553,11 +585,14 @@ s_handle_router (zloop_t *loop, zsock_t *router, void *arg)
     } else if (msg->type == ZC_MSG_HEARTBEAT) {
         self->actor_errors[index] = msg->heartbeat.decode_errors;
         self->actor_done[index] = msg->heartbeat.done;
-    } else if (msg->type == ZC_MSG_READY && !self->is_idle[index]) {
-        size_t tail = (self->idle_head + self->idle_count) % (size_t)self->actor_count;
-        self->idle[tail] = index;
-        self->idle_count++;
-        self->is_idle[index] = true;
+    } else if (msg->type == ZC_MSG_READY && self->credits[index] < S_ACTOR_PAGES) {
+        uint32_t credit = msg->ready.credit;
+        for (; credit > 0 && self->credits[index] < S_ACTOR_PAGES; credit--) {
+            size_t tail = (self->idle_head + self->idle_count) % s_idle_capacity (self);
+            self->idle[tail] = index;
+            self->idle_count++;
+            self->credits[index]++;
+        }
         s_update_front (self);
         s_drain_check (self);
     }
@@ -614,7 +649,7 @@ s_tick (self_t *self)
         counters.decode_errors += self->actor_errors[i];
         counters.done += self->actor_done[i];
     }
-    counters.in_flight = (uint32_t)((size_t)self->actor_count - self->idle_count);
+    counters.in_flight = (uint32_t)(s_idle_capacity (self) - self->idle_count);
     zc_link_tick (self->link, zclock_mono (), &counters);
 }
 
@@ -637,7 +672,7 @@ s_holds_pages (self_t *self)
 {
     if (!self->results)
         return false;
-    if (self->idle_count < (size_t)self->actor_count)
+    if (self->idle_count < s_idle_capacity (self))
         return true;
     return (zsock_events (self->front) & ZMQ_POLLIN) != 0;
 }
@@ -794,12 +829,12 @@ s_start (self_t *self)
     }
 
     size_t n = (size_t)self->actor_count;
-    self->idle = (int *)zmalloc (n * sizeof (int));
-    self->is_idle = (bool *)zmalloc (n * sizeof (bool));
+    self->idle = (int *)zmalloc (n * S_ACTOR_PAGES * sizeof (int));
+    self->credits = (uint8_t *)zmalloc (n * sizeof (uint8_t));
     self->actor_errors = (uint64_t *)zmalloc (n * sizeof (uint64_t));
     self->actor_done = (uint64_t *)zmalloc (n * sizeof (uint64_t));
     self->actors = (zactor_t **)zmalloc (n * sizeof (zactor_t *));
-    assert (self->idle && self->is_idle && self->actor_errors && self->actor_done && self->actors);
+    assert (self->idle && self->credits && self->actor_errors && self->actor_done && self->actors);
     for (int i = 0; i < self->actor_count; i++) {
         s_worker_args_t args = {.router_endpoint = router_endpoint, .index = i};
         self->actors[i] = zactor_new (s_worker_actor, &args);
