@@ -414,6 +414,28 @@ s_has_token (const char *list, const char *token)
 static void
 s_collect_start (self_t *self, const char *name, const xmlChar **atts)
 {
+    //  Called for every element: only a, area, base, frame, iframe, link,
+    //  meta and title matter, so most names (p, div, span, li, ...) leave
+    //  on their first letter.
+    switch (name[0]) {
+    case 'a':
+    case 'b':
+    case 'f':
+    case 'i':
+    case 'l':
+    case 'm':
+    case 't':
+    case 'A':
+    case 'B':
+    case 'F':
+    case 'I':
+    case 'L':
+    case 'M':
+    case 'T':
+        break;
+    default:
+        return;
+    }
     const char *value = NULL;
     if (strcasecmp (name, "a") == 0 || strcasecmp (name, "area") == 0) {
         if (!s_has_token (s_attribute (atts, "rel"), "nofollow"))

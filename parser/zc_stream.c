@@ -127,7 +127,8 @@ struct zc_stream {
     size_t open_text; //  open text slots
     bool *done;       //  per rule: a first value is certain, stop matching
     size_t done_alloc;
-    char *text; //  text inside elements while some text slot is open
+    size_t pending; //  usable rules not done: 0 = no element needs matching
+    char *text;     //  text inside elements while some text slot is open
     size_t text_len;
     size_t text_alloc;
 };
@@ -564,7 +565,7 @@ s_test_match (const s_test_t *test, const char **atts, size_t index)
 static bool
 s_compound_match (const s_compound_t *compound, const char *name, const char **atts, size_t index)
 {
-    if (compound->type && !streq (compound->type, name))
+    if (compound->type && (compound->type[0] != name[0] || !streq (compound->type, name)))
         return false;
     for (size_t i = 0; i < compound->test_count; i++)
         if (!s_test_match (&compound->tests[i], atts, index))
@@ -690,6 +691,9 @@ zc_stream_begin (zc_stream_t *self)
     s_page_reset (self);
     self->done = s_grow (self->done, &self->done_alloc, self->plan->rule_count + 1, sizeof (bool));
     memset (self->done, 0, (self->plan->rule_count + 1) * sizeof (bool));
+    self->pending = 0;
+    for (size_t i = 0; i < self->plan->rule_count; i++)
+        self->pending += self->plan->rules[i].usable;
     free (self->root_bits);
     self->root_bits = zc_malloc (self->plan->compound_count + 1);
     free (self->scratch);
@@ -761,6 +765,13 @@ zc_stream_start_element (zc_stream_t *self, const char *name, const char **atts)
         self->first = S_FIRST_ELEMENT;
         frame.root = true;
     }
+    //  Once every rule has its value, match flags are never read again.
+    if (self->pending == 0) {
+        if (stride)
+            memset (self->scratch, 0, stride);
+        s_push (self, &frame, self->scratch);
+        return;
+    }
     //  The frame goes on first so that its match flags are in place.
     for (size_t i = 0; i < stride; i++)
         self->scratch[i] = s_compound_match (&plan->compounds[i], name, atts, frame.index);
@@ -789,6 +800,7 @@ zc_stream_start_element (zc_stream_t *self, const char *name, const char **atts)
             self->open_text++;
             self->done[i] = !rule->spec.all && !rule->spec.has_regex;
         }
+        self->pending -= self->done[i];
         self->frames[self->depth - 1].slot_count++;
     }
 }
