@@ -167,9 +167,11 @@ def read_items(path):
 
 NGINX_CONF = """\
 worker_processes {workers};
-# open_file_cache keeps up to 100,000 pages open: raise the workers' fd limit
-# past it (nginx runs as root here), else pages fail with EMFILE (HTTP 500)
-worker_rlimit_nofile 200000;
+# open_file_cache keeps pages open: past the workers' fd limit pages fail
+# with EMFILE (HTTP 500, refused connections). The limit cannot be raised
+# past the hard limit without CAP_SYS_RESOURCE (containers), so the cache
+# stays well under a 20,000 limit and worker_rlimit_nofile only asks.
+worker_rlimit_nofile 65536;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 4096; }}
@@ -181,7 +183,7 @@ http {{
     tcp_nopush on;
     keepalive_timeout 65;
     keepalive_requests 1000000;
-    open_file_cache max=100000 inactive=60s;
+    open_file_cache max=8000 inactive=60s;
     client_body_temp_path {prefix}/tmp;
     proxy_temp_path {prefix}/tmp;
     fastcgi_temp_path {prefix}/tmp;
