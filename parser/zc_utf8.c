@@ -8,6 +8,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 size_t
 zc_utf8_sequence (const unsigned char *s, size_t n)
@@ -41,36 +44,52 @@ zc_utf8_sequence (const unsigned char *s, size_t n)
     return len;
 }
 
+//  The first byte >= 0x80 in [P, END), or END: 16 bytes per compare with
+//  SSE2, else 8 per 64-bit word.
+static const unsigned char *
+s_skip_ascii (const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+    while (end - p >= 16) {
+        __m128i chunk = _mm_loadu_si128 ((const __m128i *)(const void *)p);
+        unsigned mask = (unsigned)_mm_movemask_epi8 (chunk); //  a bit per high byte
+        if (mask)
+            return p + __builtin_ctz (mask);
+        p += 16;
+    }
+#endif
+    while (end - p >= 8) {
+        uint64_t word;
+        memcpy (&word, p, sizeof word); //  any alignment
+        uint64_t high = word & UINT64_C (0x8080808080808080);
+        if (high) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + ((unsigned)__builtin_ctzll (high) >> 3); //  lowest bit: first byte
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && *p < 0x80)
+        p++;
+    return p;
+}
+
 //  Pages are mostly ASCII with a multi-byte character every few dozen
-//  bytes (accented words): ASCII is skipped 8 bytes at a time up to the
-//  first high byte, and each sequence is checked inline (the RFC 3629
-//  ranges: the second byte alone rules out overlongs, surrogates and code
-//  points above U+10FFFF).
+//  bytes (accented words): ASCII is skipped in blocks up to the next high
+//  byte, and each sequence is checked inline (the RFC 3629 ranges: the
+//  second byte alone rules out overlongs, surrogates and code points
+//  above U+10FFFF).
 bool
 zc_utf8_valid (const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + n;
-    while (p < end) {
-        if (end - p >= 8) {
-            uint64_t word;
-            memcpy (&word, p, sizeof word); //  any alignment
-            uint64_t high = word & UINT64_C (0x8080808080808080);
-            if (high == 0) {
-                p += 8;
-                continue;
-            }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            //  The lowest set bit is in the first high byte.
-            p += (unsigned)__builtin_ctzll (high) >> 3;
-#else
-            while (*p < 0x80) //  there is a high byte in these 8
-                p++;
-#endif
-        } else if (*p < 0x80) {
-            p++;
-            continue;
-        }
+    for (;;) {
+        p = s_skip_ascii (p, end);
+        if (p == end)
+            return true;
         unsigned c = p[0];
         size_t left = (size_t)(end - p);
         if (c < 0xc2)
@@ -92,7 +111,6 @@ zc_utf8_valid (const char *s, size_t n)
         } else
             return false;
     }
-    return true;
 }
 
 char *
