@@ -380,16 +380,19 @@ s_add_href (self_t *self, const char *value)
     self->hrefs[self->href_count++] = zc_strdup (value);
 }
 
-//  Value of attribute NAME in ATTS (name/value pairs, NULL-terminated), or
-//  NULL if absent or without a value.
+//  Value of attribute NAME (lowercase) in ATTS (name/value pairs,
+//  NULL-terminated), or NULL if absent or without a value.
 static const char *
 s_attribute (const xmlChar **atts, const char *name)
 {
     if (!atts)
         return NULL;
-    for (size_t i = 0; atts[i]; i += 2)
-        if (strcasecmp ((const char *)atts[i], name) == 0)
+    for (size_t i = 0; atts[i]; i += 2) {
+        const char *att = (const char *)atts[i];
+        //  First letters differ for most attributes: skip the call.
+        if ((att[0] == name[0] || (att[0] ^ 0x20) == name[0]) && strcasecmp (att, name) == 0)
             return (const char *)atts[i + 1];
+    }
     return NULL;
 }
 
