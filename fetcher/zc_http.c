@@ -521,10 +521,10 @@ s_on_curl_socket (CURL *easy, curl_socket_t fd, int what, void *userp, void *soc
 {
     zc_http_t *self = userp;
     (void)easy;
-    (void)socketp;
     if (what == CURL_POLL_REMOVE) {
         //  The socket may already be gone from the set (closed): ENOENT/EBADF
         //  are expected and harmless, so the result is deliberately ignored.
+        //  curl forgets the socket's assignment (socketp) itself.
         (void)epoll_ctl (self->epfd, EPOLL_CTL_DEL, fd, NULL);
         return 0;
     }
@@ -533,9 +533,16 @@ s_on_curl_socket (CURL *easy, curl_socket_t fd, int what, void *userp, void *soc
         ev.events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         ev.events |= EPOLLOUT;
-    int rc = epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
-    if (rc == -1 && errno == ENOENT)
-        rc = epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev);
+    //  SOCKETP is set (curl_multi_assign) once the socket is in the epoll
+    //  set: ADD for a new (or re-pooled) socket, MOD after, no failed call.
+    //  The other one is the fallback for a set that disagrees (an fd that
+    //  was closed and reused).
+    bool known = socketp != NULL;
+    int rc = epoll_ctl (self->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (rc == -1 && errno == (known ? ENOENT : EEXIST))
+        rc = epoll_ctl (self->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+    if (rc == 0 && !known && curl_multi_assign (self->multi, fd, self) != CURLM_OK)
+        zsys_warning ("zc_http: curl_multi_assign fd %d failed", (int)fd);
     if (rc == -1) {
         zsys_warning ("zc_http: epoll_ctl fd %d: %s", (int)fd, strerror (errno));
         return -1;
