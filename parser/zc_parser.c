@@ -64,6 +64,8 @@
 #define S_RESULTS_LINGER_MS 2000
 #define S_MAX_ACTORS 256
 #define S_ACTOR_PAGES 2      //  pages an actor may hold: parsing + next
+#define S_ROUTER_BATCH 256   //  actor messages read per node wake-up
+#define S_HEARTBEAT_PAGES 64 //  an actor's counters go out at least this often
 #define S_ACCEPT_MAX 1024    //  job ids per ACCEPT
 #define S_DRAIN_MS 10000     //  default drain time
 #define S_DRAIN_CHECK_MS 50  //  drain check interval
@@ -90,17 +92,30 @@ typedef struct {
     int index;
     uint64_t decode_errors; //  frames that were not a decodable PAGE
     uint64_t done;          //  RESULTs produced
-    zc_extract_t *extract;  //  owned; compiled extraction rules cache
-    zc_stream_t *stream;    //  owned; streaming rules evaluator and plan cache
+    uint64_t sent_done;     //  DONE and DECODE_ERRORS as last sent in a HEARTBEAT
+    uint64_t sent_decode_errors;
+    zc_extract_t *extract; //  owned; compiled extraction rules cache
+    zc_stream_t *stream;   //  owned; streaming rules evaluator and plan cache
 } s_worker_t;
 
+//  READY for CREDIT more pages, after a HEARTBEAT with the counters when
+//  they matter: an error was counted, S_HEARTBEAT_PAGES pages went by, or
+//  no page is waiting (the actor goes idle: the node's counts are exact
+//  whenever the node is quiet). Not one per page: each message is a wake-up.
 static void
 s_worker_send_ready (s_worker_t *self, uint32_t credit)
 {
+    bool counters = self->decode_errors != self->sent_decode_errors ||
+                    self->done - self->sent_done >= S_HEARTBEAT_PAGES ||
+                    !(zsock_events (self->dealer) & ZMQ_POLLIN);
     zc_msg_t heartbeat = {.type = ZC_MSG_HEARTBEAT,
                           .heartbeat = {.decode_errors = self->decode_errors, .done = self->done}};
     zc_msg_t ready = {.type = ZC_MSG_READY, .ready = {.credit = credit}};
-    if (zc_msg_send (&heartbeat, self->dealer, NULL) != 0 ||
+    if (counters) {
+        self->sent_done = self->done;
+        self->sent_decode_errors = self->decode_errors;
+    }
+    if ((counters && zc_msg_send (&heartbeat, self->dealer, NULL) != 0) ||
         zc_msg_send (&ready, self->dealer, NULL) != 0)
         zsys_error ("zc_parser: actor %d cannot send READY: %s", self->index,
                     zmq_strerror (zmq_errno ()));
@@ -567,14 +582,12 @@ s_actor_index (self_t *self, zframe_t *id)
     return (int)index;
 }
 
-static int
-s_handle_router (zloop_t *loop, zsock_t *router, void *arg)
+//  One message from an actor: its counters (HEARTBEAT) or credit (READY).
+//  Returns true if it brought credit.
+static bool
+s_actor_message (self_t *self, zmsg_t *zmsg)
 {
-    (void)loop;
-    self_t *self = (self_t *)arg;
-    zmsg_t *zmsg = zmsg_recv (router);
-    if (!zmsg)
-        return 0;
+    bool credited = false;
     zframe_t *id = zmsg_pop (zmsg);
     int index = id ? s_actor_index (self, id) : -1;
     zframe_destroy (&id);
@@ -592,11 +605,31 @@ s_handle_router (zloop_t *loop, zsock_t *router, void *arg)
             self->idle[tail] = index;
             self->idle_count++;
             self->credits[index]++;
+            credited = true;
         }
+    }
+    zc_msg_destroy (&msg);
+    return credited;
+}
+
+//  Reads every message the actors have queued (up to S_ROUTER_BATCH) in
+//  one wake-up: a loop turn per message would cost a poll each.
+static int
+s_handle_router (zloop_t *loop, zsock_t *router, void *arg)
+{
+    (void)loop;
+    self_t *self = (self_t *)arg;
+    bool credited = false;
+    for (int n = 0; n < S_ROUTER_BATCH && (n == 0 || (zsock_events (router) & ZMQ_POLLIN)); n++) {
+        zmsg_t *zmsg = zmsg_recv (router);
+        if (!zmsg)
+            break;
+        credited |= s_actor_message (self, zmsg);
+    }
+    if (credited) {
         s_update_front (self);
         s_drain_check (self);
     }
-    zc_msg_destroy (&msg);
     return 0;
 }
 
