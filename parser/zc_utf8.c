@@ -44,17 +44,30 @@ zc_utf8_sequence (const unsigned char *s, size_t n)
     return len;
 }
 
-//  The first byte >= 0x80 in [P, END), or END: 16 bytes per compare with
-//  SSE2, else 8 per 64-bit word.
+//  Skips what needs no sequence-by-sequence check from P: ASCII, and with
+//  SSE2 whole 16-byte blocks of ASCII and complete 2-byte sequences (the
+//  accented Latin letters of most pages). Returns the first byte left to
+//  check (a byte >= 0x80), or END.
 static const unsigned char *
-s_skip_ascii (const unsigned char *p, const unsigned char *end)
+s_skip_simple (const unsigned char *p, const unsigned char *end)
 {
 #ifdef __SSE2__
     while (end - p >= 16) {
         __m128i chunk = _mm_loadu_si128 ((const __m128i *)(const void *)p);
-        unsigned mask = (unsigned)_mm_movemask_epi8 (chunk); //  a bit per high byte
-        if (mask)
-            return p + __builtin_ctz (mask);
+        unsigned high = (unsigned)_mm_movemask_epi8 (chunk); //  a bit per byte >= 0x80
+        if (high) {
+            //  Signed bytes: 0x80-0xbf are < -64, 0xc2-0xdf in (-63, -32).
+            __m128i cont = _mm_cmplt_epi8 (chunk, _mm_set1_epi8 ((char)0xc0));
+            __m128i lead = _mm_and_si128 (_mm_cmpgt_epi8 (chunk, _mm_set1_epi8 ((char)0xc1)),
+                                          _mm_cmplt_epi8 (chunk, _mm_set1_epi8 ((char)0xe0)));
+            unsigned c = (unsigned)_mm_movemask_epi8 (cont);
+            unsigned l = (unsigned)_mm_movemask_epi8 (lead);
+            //  Every high byte is a lead or a continuation, each lead is
+            //  followed by one continuation and each continuation preceded by
+            //  a lead (none at either edge of the block: bit 16, bit 0).
+            if ((l | c) != high || (l << 1) != c)
+                return p + __builtin_ctz (high);
+        }
         p += 16;
     }
 #endif
@@ -77,8 +90,8 @@ s_skip_ascii (const unsigned char *p, const unsigned char *end)
 }
 
 //  Pages are mostly ASCII with a multi-byte character every few dozen
-//  bytes (accented words): ASCII is skipped in blocks up to the next high
-//  byte, and each sequence is checked inline (the RFC 3629 ranges: the
+//  bytes (accented words): s_skip_simple takes the easy blocks, and each
+//  other sequence is checked inline (the RFC 3629 ranges: the
 //  second byte alone rules out overlongs, surrogates and code points
 //  above U+10FFFF).
 bool
@@ -87,7 +100,7 @@ zc_utf8_valid (const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + n;
     for (;;) {
-        p = s_skip_ascii (p, end);
+        p = s_skip_simple (p, end);
         if (p == end)
             return true;
         unsigned c = p[0];
