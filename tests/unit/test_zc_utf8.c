@@ -133,6 +133,18 @@ test_exhaustive (void **state)
                 checked++;
             }
         }
+    //  Every byte pair across and beside the edge of a 16-byte block.
+    for (size_t at = 13; at <= 16; at++)
+        for (uint32_t v = 0; v < (1u << 16); v++) {
+            memset (buffer, 'a', sizeof buffer);
+            buffer[at] = (unsigned char)(v >> 8);
+            buffer[at + 1] = (unsigned char)v;
+            buffer[at - 2] = 0xc3; //  and a valid pair before it
+            buffer[at - 1] = 0xa9;
+            assert_int_equal (zc_utf8_valid ((const char *)buffer, sizeof buffer),
+                              s_reference_valid (buffer, sizeof buffer));
+            checked++;
+        }
     for (unsigned lead = 0xf0; lead <= 0xf5; lead++)
         for (uint32_t v = 0; v < (1u << 18); v++) {
             memset (buffer, 'a', sizeof buffer);
