@@ -414,55 +414,91 @@ s_has_token (const char *list, const char *token)
     return false;
 }
 
+typedef enum {
+    S_TAG_OTHER,
+    S_TAG_A,     //  a, area
+    S_TAG_FRAME, //  frame, iframe
+    S_TAG_BASE,
+    S_TAG_TITLE,
+    S_TAG_META,
+    S_TAG_LINK
+} s_tag_t;
+
+//  Which of the elements we collect from NAME is (ASCII case-insensitive).
+//  Called for every element: the first letter decides which one name can
+//  match, so most names (p, div, span, li, ...) cost a switch and at most
+//  one comparison. (x | 0x20) is a lowercase letter only for that letter
+//  in either case.
+static s_tag_t
+s_tag (const char *name)
+{
+    switch (name[0] | 0x20) {
+    case 'a':
+        return strcasecmp (name, "a") == 0 || strcasecmp (name, "area") == 0 ? S_TAG_A
+                                                                             : S_TAG_OTHER;
+    case 'b':
+        return strcasecmp (name, "base") == 0 ? S_TAG_BASE : S_TAG_OTHER;
+    case 'f':
+        return strcasecmp (name, "frame") == 0 ? S_TAG_FRAME : S_TAG_OTHER;
+    case 'i':
+        return strcasecmp (name, "iframe") == 0 ? S_TAG_FRAME : S_TAG_OTHER;
+    case 'l':
+        return strcasecmp (name, "link") == 0 ? S_TAG_LINK : S_TAG_OTHER;
+    case 'm':
+        return strcasecmp (name, "meta") == 0 ? S_TAG_META : S_TAG_OTHER;
+    case 't':
+        return strcasecmp (name, "title") == 0 ? S_TAG_TITLE : S_TAG_OTHER;
+    default:
+        return S_TAG_OTHER;
+    }
+}
+
+static void
+s_collect_meta (self_t *self, const xmlChar **atts)
+{
+    const char *meta_name = s_attribute (atts, "name");
+    const char *content = s_attribute (atts, "content");
+    if (meta_name && content && strcasecmp (meta_name, "robots") == 0) {
+        bool none = s_has_token (content, "none");
+        self->noindex = self->noindex || none || s_has_token (content, "noindex");
+        self->nofollow = self->nofollow || none || s_has_token (content, "nofollow");
+    }
+}
+
 static void
 s_collect_start (self_t *self, const char *name, const xmlChar **atts)
 {
-    //  Called for every element: only a, area, base, frame, iframe, link,
-    //  meta and title matter, so most names (p, div, span, li, ...) leave
-    //  on their first letter.
-    switch (name[0]) {
-    case 'a':
-    case 'b':
-    case 'f':
-    case 'i':
-    case 'l':
-    case 'm':
-    case 't':
-    case 'A':
-    case 'B':
-    case 'F':
-    case 'I':
-    case 'L':
-    case 'M':
-    case 'T':
-        break;
-    default:
-        return;
-    }
     const char *value = NULL;
-    if (strcasecmp (name, "a") == 0 || strcasecmp (name, "area") == 0) {
+    switch (s_tag (name)) {
+    case S_TAG_OTHER:
+        return;
+    case S_TAG_A:
         if (!s_has_token (s_attribute (atts, "rel"), "nofollow"))
             value = s_attribute (atts, "href");
-    } else if (strcasecmp (name, "frame") == 0 || strcasecmp (name, "iframe") == 0)
+        break;
+    case S_TAG_FRAME:
         value = s_attribute (atts, "src");
-    else if (strcasecmp (name, "base") == 0) {
+        break;
+    case S_TAG_BASE: {
         const char *href = s_attribute (atts, "href");
         if (href && !self->base_href)
             self->base_href = zc_strdup (href);
-    } else if (strcasecmp (name, "title") == 0 && !self->title_done)
-        self->in_title = true;
-    else if (strcasecmp (name, "meta") == 0) {
-        const char *meta_name = s_attribute (atts, "name");
-        const char *content = s_attribute (atts, "content");
-        if (meta_name && content && strcasecmp (meta_name, "robots") == 0) {
-            bool none = s_has_token (content, "none");
-            self->noindex = self->noindex || none || s_has_token (content, "noindex");
-            self->nofollow = self->nofollow || none || s_has_token (content, "nofollow");
+        break;
+    }
+    case S_TAG_TITLE:
+        if (!self->title_done)
+            self->in_title = true;
+        break;
+    case S_TAG_META:
+        s_collect_meta (self, atts);
+        break;
+    case S_TAG_LINK:
+        if (!self->canonical_href) {
+            const char *href = s_attribute (atts, "href");
+            if (href && s_has_token (s_attribute (atts, "rel"), "canonical"))
+                self->canonical_href = zc_strdup (href);
         }
-    } else if (strcasecmp (name, "link") == 0 && !self->canonical_href) {
-        const char *href = s_attribute (atts, "href");
-        if (href && s_has_token (s_attribute (atts, "rel"), "canonical"))
-            self->canonical_href = zc_strdup (href);
+        break;
     }
     if (value)
         s_add_href (self, value);
