@@ -336,9 +336,12 @@ s_decode (const char *body, size_t size, const char *header_charset, s_decoded_t
 //  Collecting from parse events
 
 typedef struct {
-    char **hrefs; //  owned array of owned raw values, document order
+    size_t *hrefs; //  owned; offsets of the raw values in href_text, document order
     size_t href_count;
     size_t href_alloc;
+    char *href_text; //  owned; the raw values, NUL-terminated, one after another
+    size_t href_text_len;
+    size_t href_text_alloc;
     size_t href_dropped;  //  beyond ZC_HTML_MAX_LINKS
     char *base_href;      //  owned; first <base href>, or NULL
     char *canonical_href; //  owned; first <link rel=canonical href>, or NULL
@@ -355,9 +358,8 @@ typedef struct {
 static void
 s_self_clear (self_t *self)
 {
-    for (size_t i = 0; i < self->href_count; i++)
-        free (self->hrefs[i]);
     free (self->hrefs);
+    free (self->href_text);
     free (self->base_href);
     free (self->canonical_href);
 }
@@ -377,7 +379,22 @@ s_add_href (self_t *self, const char *value)
             abort ();
         }
     }
-    self->hrefs[self->href_count++] = zc_strdup (value);
+    //  One buffer for all values: no allocation per link.
+    size_t len = strlen (value) + 1;
+    if (self->href_text_alloc - self->href_text_len < len) {
+        size_t alloc = self->href_text_alloc ? self->href_text_alloc : 4096;
+        while (alloc - self->href_text_len < len)
+            alloc *= 2;
+        self->href_text = realloc (self->href_text, alloc);
+        if (!self->href_text) {
+            fprintf (stderr, "zcrawl: out of memory\n");
+            abort ();
+        }
+        self->href_text_alloc = alloc;
+    }
+    memcpy (self->href_text + self->href_text_len, value, len);
+    self->hrefs[self->href_count++] = self->href_text_len;
+    self->href_text_len += len;
 }
 
 //  Value of attribute NAME (lowercase) in ATTS (name/value pairs,
@@ -705,6 +722,23 @@ s_title_finish (const self_t *self)
     return out;
 }
 
+//  Adds LINKS[INDEX] (BYTES long) to the open-addressing set SLOTS (MASK + 1
+//  slots, a power of two, more than twice the links; a slot holds an index
+//  into LINKS + 1, 0 = empty). False if an equal link is already there.
+static bool
+s_seen_insert (uint32_t *slots, size_t mask, char *const *links, size_t index, size_t bytes)
+{
+    const char *link = links[index];
+    size_t j = (size_t)zc_hash64 (link, bytes) & mask;
+    while (slots[j]) {
+        if (streq (links[slots[j] - 1], link))
+            return false;
+        j = (j + 1) & mask;
+    }
+    slots[j] = (uint32_t)index + 1;
+    return true;
+}
+
 //  Resolves, canonicalises and deduplicates the collected hrefs (unless
 //  the page says nofollow) and the canonical link into RESULT.
 static void
@@ -721,16 +755,18 @@ s_resolve_links (self_t *self, const char *page_url, zc_html_result_t *result)
         result->canonical = base ? zc_url_base_resolve (base, self->canonical_href, NULL)
                                  : zc_url_canonical (self->canonical_href, NULL);
     size_t count = self->nofollow ? 0 : self->href_count;
-    zhashx_t *seen = zhashx_new ();
-    zhashx_set_key_duplicator (seen, NULL); //  keys borrowed from result->links
-    zhashx_set_key_destructor (seen, NULL);
+    size_t slot_count = 16;
+    while (slot_count < count * 2 + 1)
+        slot_count *= 2;
+    uint32_t *seen = zc_malloc (slot_count * sizeof *seen);
+    memset (seen, 0, slot_count * sizeof *seen);
     result->links = zc_malloc ((count ? count : 1) * sizeof (char *));
     result->skipped_links = self->nofollow ? 0 : self->href_dropped;
     size_t total_bytes = 0;
     for (size_t i = 0; i < count; i++) {
         //  Without a usable base only absolute hrefs can be resolved.
-        char *link = base ? zc_url_base_resolve (base, self->hrefs[i], NULL)
-                          : zc_url_canonical (self->hrefs[i], NULL);
+        const char *href = self->href_text + self->hrefs[i];
+        char *link = base ? zc_url_base_resolve (base, href, NULL) : zc_url_canonical (href, NULL);
         if (!link) {
             result->skipped_links++;
             continue;
@@ -741,14 +777,15 @@ s_resolve_links (self_t *self, const char *page_url, zc_html_result_t *result)
             free (link);
             continue;
         }
-        if (zhashx_insert (seen, link, link) != 0) {
+        result->links[result->link_count] = link;
+        if (!s_seen_insert (seen, slot_count - 1, result->links, result->link_count, bytes)) {
             free (link); //  duplicate
             continue;
         }
         total_bytes += bytes;
-        result->links[result->link_count++] = link;
+        result->link_count++;
     }
-    zhashx_destroy (&seen);
+    free (seen);
     zc_url_base_destroy (&base);
 }
 
