@@ -173,16 +173,11 @@ s_silent_error (void *ctx, const char *message, ...)
 #define S_HTML_OPTIONS                                                                             \
     (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
 
+//  Parses with CTXT (set up by the caller) and no-op SAX callbacks, then
+//  frees the context.
 static void
-s_raw_sax (s_corpus_t *corpus, const s_page_t *page)
+s_noop_parse (htmlParserCtxtPtr ctxt, int options)
 {
-    (void)corpus;
-    htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt (page->body, (int)page->size);
-    assert (ctxt);
-    int options = S_HTML_OPTIONS;
-    xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler ("UTF-8");
-    if (handler && xmlSwitchToEncoding (ctxt, handler) == 0)
-        options |= HTML_PARSE_IGNORE_ENC;
     htmlSAXHandler sax;
     memset (&sax, 0, sizeof sax);
     sax.initialized = 1;
@@ -201,6 +196,19 @@ s_raw_sax (s_corpus_t *corpus, const s_page_t *page)
     htmlFreeParserCtxt (ctxt);
 }
 
+static void
+s_raw_sax (s_corpus_t *corpus, const s_page_t *page)
+{
+    (void)corpus;
+    htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt (page->body, (int)page->size);
+    assert (ctxt);
+    int options = S_HTML_OPTIONS;
+    xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler ("UTF-8");
+    if (handler && xmlSwitchToEncoding (ctxt, handler) == 0)
+        options |= HTML_PARSE_IGNORE_ENC;
+    s_noop_parse (ctxt, options);
+}
+
 //  Experiments (--experiments): the raw SAX parse with other encoding
 //  setups. MODE 1: xmlSwitchEncoding (UTF-8), no conversion handler;
 //  MODE 2: no switch at all (the context's default).
@@ -212,22 +220,7 @@ s_raw_sax_mode (const s_page_t *page, int mode)
     int options = S_HTML_OPTIONS | HTML_PARSE_IGNORE_ENC;
     if (mode == 1)
         (void)xmlSwitchEncoding (ctxt, XML_CHAR_ENCODING_UTF8);
-    htmlSAXHandler sax;
-    memset (&sax, 0, sizeof sax);
-    sax.initialized = 1;
-    sax.startElement = s_noop_start;
-    sax.endElement = s_noop_end;
-    sax.characters = s_noop_characters;
-    sax.ignorableWhitespace = s_noop_characters;
-    htmlSAXHandlerPtr old_sax = ctxt->sax;
-    ctxt->sax = &sax;
-    htmlCtxtUseOptions (ctxt, options);
-    (void)htmlParseDocument (ctxt);
-    ctxt->sax = old_sax;
-    if (ctxt->myDoc)
-        xmlFreeDoc (ctxt->myDoc);
-    ctxt->myDoc = NULL;
-    htmlFreeParserCtxt (ctxt);
+    s_noop_parse (ctxt, options);
 }
 
 static void
