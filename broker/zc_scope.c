@@ -281,7 +281,11 @@ s_check_host (zc_scope_t *self, const char *host_key)
     const char *colon = strrchr (host_key, ':');
     assert (colon); //  zc_url_host_key always writes a port
     char host[ZC_SCOPE_HOST_KEY_MAX];
-    snprintf (host, sizeof host, "%.*s", (int)(colon - host_key), host_key);
+    size_t host_len = (size_t)(colon - host_key);
+    if (host_len >= sizeof host)
+        host_len = sizeof host - 1; //  as snprintf truncated: a key this long matches no entry
+    memcpy (host, host_key, host_len);
+    host[host_len] = 0;
     if (zhashx_lookup (self->hosts, host))
         return ZC_SCOPE_OK;
     if (self->domain_count == 0)

@@ -691,9 +691,14 @@ zc_url_host_key (const char *url, char *buf, size_t size)
             if (!isdigit ((unsigned char)port[i]))
                 return -1;
     }
-    int n = snprintf (buf, size, "%.*s:%.*s", (int)(host_end - host), host, port_len, port);
-    if (n < 0 || (size_t)n >= size)
+    //  "host:port" without snprintf: this runs for every link the broker sees
+    size_t host_len = (size_t)(host_end - host);
+    if (host_len + 1 + (size_t)port_len >= size)
         return -1;
+    memcpy (buf, host, host_len);
+    buf[host_len] = ':';
+    memcpy (buf + host_len + 1, port, (size_t)port_len);
+    buf[host_len + 1 + (size_t)port_len] = 0;
     return 0;
 }
 
