@@ -50,6 +50,9 @@ typedef struct {
     int accepts;               //  ACCEPT messages
     int byes;                  //  BYEs received
     int after_bye;             //  messages received after a BYE
+    const char *expect_node;   //  the node under test's id: other HELLOs are strays
+    zframe_t *node_rid;        //  routing id of its HELLO (owned); others are strays
+    int strays;                //  messages from other nodes, ignored
 } broker_t;
 
 static void
@@ -71,6 +74,7 @@ s_broker_destroy (broker_t *b)
 {
     zsock_destroy (&b->jobs);
     zsock_destroy (&b->results);
+    zframe_destroy (&b->node_rid);
     free (b->jobs_endpoint);
     free (b->results_endpoint);
 }
@@ -95,9 +99,21 @@ s_broker_handle_jobs (broker_t *b)
     zframe_t *id = zmsg_pop (zmsg);
     zc_msg_t *msg = zc_msg_decode (&zmsg, NULL);
     assert_non_null (msg);
+    //  A node of another process (an e2e test's fetcher or parser node
+    //  reconnecting to a port that this test has bound since) is ignored.
+    bool hello = msg->type == ZC_MSG_HELLO;
+    if ((hello && b->expect_node && strcmp (msg->hello.id, b->expect_node) != 0) ||
+        (!hello && b->node_rid && !zframe_eq (id, b->node_rid))) {
+        b->strays++;
+        zc_msg_destroy (&msg);
+        zframe_destroy (&id);
+        return;
+    }
     if (b->byes > 0)
         b->after_bye++;
-    if (msg->type == ZC_MSG_HELLO) {
+    if (hello) {
+        zframe_destroy (&b->node_rid);
+        b->node_rid = zframe_dup (id);
         b->hellos++;
         snprintf (b->node_id, sizeof b->node_id, "%s", msg->hello.id);
         snprintf (b->hello_role, sizeof b->hello_role, "%s", msg->hello.role);
@@ -386,6 +402,7 @@ test_node_pages (void **state)
                                  .front_endpoint = "tcp://127.0.0.1:*",
                                  .actors = 2,
                                  .node_id = "parser-test"};
+    b.expect_node = config.node_id;
     int rc;
     char *front;
     zactor_t *node = s_node_start (&config, &rc, &front);
@@ -516,6 +533,7 @@ test_node_rules (void **state)
                                  .front_endpoint = "tcp://127.0.0.1:*",
                                  .actors = 2,
                                  .node_id = "parser-rules"};
+    b.expect_node = config.node_id;
     int rc;
     char *front;
     zactor_t *node = s_node_start (&config, &rc, &front);
@@ -681,6 +699,7 @@ test_node_drain (void **state)
                                  .front_endpoint = "tcp://127.0.0.1:*",
                                  .actors = 2,
                                  .node_id = "parser-drain"};
+    b.expect_node = config.node_id;
     int rc;
     char *front;
     zactor_t *node = s_node_start (&config, &rc, &front);
@@ -763,6 +782,7 @@ test_node_drain_deadline (void **state)
                                  .actors = 1,
                                  .node_id = "parser-stuck",
                                  .drain_ms = 300};
+    b.expect_node = config.node_id;
     int rc;
     char *front;
 
