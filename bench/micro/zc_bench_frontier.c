@@ -89,6 +89,21 @@ s_commit (zc_crawl_t *crawl, zc_store_t *store)
     (void)zc_crawl_committed (crawl);
 }
 
+//  Commits when COMMIT_EVERY seconds have passed since *LAST_COMMIT, or the
+//  batch holds config->commit_ops operations. Returns the commits made (0/1).
+static int
+s_commit_if_due (zc_crawl_t *crawl, zc_store_t *store, const s_config_t *config,
+                 double commit_every, double *last_commit)
+{
+    double now = zc_bench_wall_s ();
+    if (now - *last_commit < commit_every &&
+        !(config->commit_ops && zc_store_batch_size (store) >= config->commit_ops))
+        return 0;
+    s_commit (crawl, store);
+    *last_commit = now;
+    return 1;
+}
+
 static int
 s_run (const s_config_t *config, bool durable)
 {
@@ -149,15 +164,8 @@ s_run (const s_config_t *config, bool durable)
             rejected += zc_crawl_admit (crawl, url, 1) == ZC_CRAWL_SEEN;
             admits++;
         }
-        if (durable && (i & 1023) == 0) {
-            double now = zc_bench_wall_s ();
-            if (now - last_commit >= commit_every ||
-                (config->commit_ops && zc_store_batch_size (store) >= config->commit_ops)) {
-                s_commit (crawl, store);
-                commits++;
-                last_commit = now;
-            }
-        }
+        if (durable && (i & 1023) == 0)
+            commits += s_commit_if_due (crawl, store, config, commit_every, &last_commit);
     }
     double enqueue_s = zc_bench_wall_s () - start;
     uint64_t rss_enqueued = zc_bench_status_kib ("RssAnon");
@@ -185,15 +193,8 @@ s_run (const s_config_t *config, bool durable)
         zc_crawl_job_ended (crawl, job.kind, job.host_key, zc_now_ms ());
         zc_crawl_job_clear (&job);
         dispatched++;
-        if (durable && (dispatched & 1023) == 0) {
-            double now = zc_bench_wall_s ();
-            if (now - last_commit >= commit_every ||
-                (config->commit_ops && zc_store_batch_size (store) >= config->commit_ops)) {
-                s_commit (crawl, store);
-                commits++;
-                last_commit = now;
-            }
-        }
+        if (durable && (dispatched & 1023) == 0)
+            commits += s_commit_if_due (crawl, store, config, commit_every, &last_commit);
     }
     if (durable) {
         s_commit (crawl, store);
